@@ -1,0 +1,569 @@
+// The daemon's configuration: command-line flags, then PI_MESOS_* environment (the unit's
+// EnvironmentFile), then defaults. Everything is validated here, up front, so that a typo in
+// /etc/default/pi-mesos stops the service at once with a message naming the field, instead of
+// surfacing an hour later inside the framework. main.ts exits EX_CONFIG on ConfigError, and the
+// unit's RestartPreventExitStatus keeps systemd from restarting into the same mistake.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LogLevel } from '../common/logger';
+import { DisplaySpec, parseDimSchedule, parseDisplaySpec } from '../display/index';
+
+/** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
+export const EX_CONFIG = 78;
+
+export type MasterSpec =
+  | { kind: 'local'; workers: number }
+  | { kind: 'static'; masters: string[] }
+  | { kind: 'zk'; url: string };
+
+export type ExecutorDelivery =
+  | { kind: 'fetch' }
+  | { kind: 'command'; path: string };
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  master: MasterSpec;
+  principal: string | null;
+  secretFile: string | null;
+  /** The secret read from secretFile (trailing newline removed); never from argv or environment. */
+  secret: string | null;
+  caFile: string | null;
+  role: string;
+  frameworkName: string;
+  user: string;
+  /** Seconds. */
+  failoverTimeout: number;
+  stateDir: string;
+  display: DisplaySpec;
+  /** The --display text as given, for logging and for rebuilding the display on SIGHUP. */
+  displayText: string;
+  displayPageSeconds: number;
+  /** The validated dim schedule text (e.g. "22:00-07:00"), or null for never. */
+  dim: string | null;
+  displayOnStop: 'stopped' | 'blank';
+  precision: number;
+  targetTaskSeconds: number;
+  maxTerms: number | null;
+  executor: ExecutorDelivery;
+  /** Host the agents use in the executor bundle URL; null when the HTTP server is off. */
+  executorUrlHost: string | null;
+  http: ListenAddress | null;
+  logLevel: LogLevel;
+  wireFormat: 'protobuf' | 'json';
+  teardown: boolean;
+  checkConfig: boolean;
+  help: boolean;
+  /** Things worth a log line that are not errors (unknown PI_MESOS_* variables, odd combinations). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    /** The option's flag name without dashes, e.g. "precision". */
+    readonly field: string,
+    readonly value: string,
+    /** What would have been accepted. */
+    readonly allowed: string,
+    /** Where the value came from: "--precision", "PI_MESOS_PRECISION" or "default". */
+    readonly source: string,
+    message?: string,
+  ) {
+    super(message ?? `invalid ${field} ${JSON.stringify(value)} (from ${source}): expected ${allowed}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** What loadConfig would otherwise ask the machine; tests pin these. */
+export interface ConfigHost {
+  stdoutIsTTY: boolean;
+  cpuCount: number;
+  userName: string;
+  homeDir: string;
+  cwd: string;
+  hostname: string;
+}
+
+interface OptionDef {
+  flag: string;
+  /** Placeholder for the value in --help; null for a boolean flag. */
+  arg: string | null;
+  def: string;
+  help: string;
+  /** False for flags that make no sense in an environment file. */
+  env: boolean;
+}
+
+const OPTIONS: OptionDef[] = [
+  { flag: 'master', arg: 'SPEC', def: 'local', env: true,
+    help: 'local (one worker thread per CPU), local[N] (N worker threads), host:port[,host:port...] '
+      + '(Mesos masters, optionally with http:// or https://; a 307 names the leader), or '
+      + 'zk://host:port[,host:port...]/path (ZooKeeper master detection).' },
+  { flag: 'principal', arg: 'NAME', def: 'none', env: true,
+    help: 'Framework principal; sent in FrameworkInfo and, with --secret-file, as HTTP basic authentication.' },
+  { flag: 'secret-file', arg: 'PATH', def: 'none', env: true,
+    help: 'File holding the secret for --principal (the secret itself is never accepted on the command line).' },
+  { flag: 'ca-file', arg: 'PATH', def: 'system CAs', env: true,
+    help: 'PEM CA bundle to verify https masters with.' },
+  { flag: 'role', arg: 'ROLE', def: '*', env: true, help: 'Mesos role to subscribe with.' },
+  { flag: 'framework-name', arg: 'NAME', def: 'pi-mesos', env: true, help: 'Framework name shown by Mesos.' },
+  { flag: 'user', arg: 'USER', def: 'the current user', env: true,
+    help: 'Unix user the tasks run as on the agents (must exist there).' },
+  { flag: 'failover-timeout', arg: 'DURATION', def: '604800 (7 days)', env: true,
+    help: 'How long Mesos keeps the framework and its tasks while the daemon is away: seconds, or a number with s, m, h or d.' },
+  { flag: 'state-dir', arg: 'DIR', def: '$STATE_DIRECTORY, else ${XDG_CACHE_HOME:-~/.cache}/pi-mesos', env: true,
+    help: 'Where the framework ID and the checkpointed ledger live.' },
+  { flag: 'display', arg: 'SPEC', def: 'terminal if stdout is a terminal, else none', env: true,
+    help: 'KIND[:key=value,...]: none | terminal[:size=..,pages=..] | png:PATH[,size=..,scale=..] | '
+      + 'ssd1306[:bus=1,address=0x3c,height=64|32,rotate=0|180,contrast=0..255,shift=on|off,pages=..] | '
+      + 'sh1106[:bus=1,address=0x3c,rotate=..,contrast=..,offset=2] | '
+      + 'hd44780[:bus=1,address=0x27,cols=20|16,rows=4|2,pins=01234567,backlight=on|off]; '
+      + 'pages is a +-joined subset of cluster, pi, framework.' },
+  { flag: 'display-page-seconds', arg: 'SECONDS', def: '5', env: true,
+    help: 'How long each page stays on a panel that cycles pages (1..3600).' },
+  { flag: 'dim', arg: 'HH:MM-HH:MM', def: 'never', env: true,
+    help: 'Local-time window in which the panel is dimmed, e.g. 22:00-07:00 (may wrap midnight); "off" for never.' },
+  { flag: 'display-on-stop', arg: 'stopped|blank', def: 'stopped', env: true,
+    help: 'What the panel shows after the daemon stops.' },
+  { flag: 'precision', arg: 'DIGITS', def: '20', env: true,
+    help: 'Decimal digits carried by every partial sum (10..10000); bounds the digits that can be certified.' },
+  { flag: 'target-task-seconds', arg: 'SECONDS', def: '10', env: true,
+    help: 'Planned run time of one task (1..3600); the planner sizes term ranges from measured throughput.' },
+  { flag: 'max-terms', arg: 'N', def: 'unlimited', env: true,
+    help: 'Stop launching once the finished prefix reaches N terms (for tests and demos).' },
+  { flag: 'executor', arg: 'fetch|command:PATH', def: 'fetch', env: true,
+    help: 'How agents get the executor: fetch (the Mesos fetcher downloads the bundle this daemon serves '
+      + 'under /executor/ on --http) or command:/abs/path (preinstalled on every agent).' },
+  { flag: 'executor-url-host', arg: 'HOST', def: 'the --http host, or this host\'s name when --http listens on all addresses', env: true,
+    help: 'Host name or address the agents use to reach the executor bundle.' },
+  { flag: 'http', arg: 'HOST:PORT|off', def: '127.0.0.1:9105', env: true,
+    help: 'Listen address of the /status, /metrics and /executor/ endpoints ([::1]:9105 for IPv6, 0.0.0.0:9105 '
+      + 'for all IPv4 addresses); off disables them.' },
+  { flag: 'log-level', arg: 'LEVEL', def: 'info', env: true, help: 'error | warn | notice | info | debug.' },
+  { flag: 'wire-format', arg: 'protobuf|json', def: 'protobuf', env: true,
+    help: 'Encoding of the Mesos v1 HTTP API calls and events.' },
+  { flag: 'teardown', arg: null, def: 'off', env: true,
+    help: 'On stop, tear the framework down (Mesos kills its tasks and forgets it) instead of leaving it to fail over.' },
+  { flag: 'check-config', arg: null, def: 'off', env: false,
+    help: 'Validate the configuration, print it, and exit (0 if valid, 78 if not).' },
+  { flag: 'help', arg: null, def: 'off', env: false, help: 'Show this help and exit.' },
+];
+
+const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
+
+export function envName(flag: string): string {
+  return 'PI_MESOS_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => indent + l).join('\n');
+}
+
+export function helpText(): string {
+  const head = [
+    'Usage: pi-mesos [OPTIONS]',
+    '',
+    'Computes pi from the Gregory-Leibniz series on a Mesos cluster (or locally), shows progress on',
+    'an I2C display, and runs as a systemd service (Type=notify).',
+    '',
+    'Each option is taken from the command line (--name VALUE or --name=VALUE), else from the',
+    'environment variable shown (the unit reads /etc/default/pi-mesos), else its default. An empty',
+    'variable counts as unset. A bad value names the option and exits with status 78.',
+    '',
+    'Options:',
+  ];
+  const body = OPTIONS.map((o) => {
+    const sig = o.arg ? `--${o.flag} ${o.arg}` : `--${o.flag}`;
+    const env = o.env ? `  [${envName(o.flag)}]` : '';
+    return `  ${sig}${env}\n${wrap(`${o.help} Default: ${o.def}.`, 92, '      ')}`;
+  });
+  return [...head, ...body, ''].join('\n');
+}
+
+interface Raw {
+  value: string;
+  source: string;
+}
+
+function parseArgv(argv: string[]): Map<string, Raw> {
+  const out = new Map<string, Raw>();
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith('--') || token === '--') {
+      throw new ConfigError('arguments', token, 'options of the form --name or --name=value (see --help)', 'command line');
+    }
+    const eq = token.indexOf('=');
+    const flag = token.slice(2, eq < 0 ? undefined : eq);
+    const def = BY_FLAG.get(flag);
+    if (!def) {
+      if (flag === 'secret') {
+        throw new ConfigError('secret', '(hidden)', '--secret-file PATH: a secret on the command line is visible to every user in ps', '--secret');
+      }
+      throw new ConfigError(flag, token, 'a known option (see --help)', 'command line',
+        `unknown option --${flag}; expected one of the options listed by --help`);
+    }
+    let value: string;
+    if (def.arg === null) {
+      value = eq < 0 ? 'true' : token.slice(eq + 1);
+    } else if (eq >= 0) {
+      value = token.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new ConfigError(flag, '', `a value after --${flag}: ${def.arg}`, `--${flag}`);
+      }
+      value = next;
+      i++;
+    }
+    out.set(flag, { value, source: `--${flag}` });
+  }
+  return out;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv, raw: Map<string, Raw>, warnings: string[]): void {
+  const known = new Set<string>();
+  for (const o of OPTIONS) {
+    if (!o.env) continue;
+    const name = envName(o.flag);
+    known.add(name);
+    const v = env[name];
+    if (v !== undefined && v !== '' && !raw.has(o.flag)) raw.set(o.flag, { value: v, source: name });
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PI_MESOS_') && !known.has(name)) {
+      if (name === 'PI_MESOS_SECRET') {
+        throw new ConfigError('secret', '(hidden)', 'PI_MESOS_SECRET_FILE=PATH: the environment of a process is readable by its user and leaks into child processes', name);
+      }
+      warnings.push(`ignoring unknown environment variable ${name} (see pi-mesos --help)`);
+    }
+  }
+}
+
+function hostPortAllowed(what: string): string {
+  return `${what} as host:port, with the port 1..65535 (IPv6 as [addr]:port)`;
+}
+
+/** host:port or [v6]:port; returns null if malformed. */
+function splitHostPort(text: string, allowPortZero: boolean): ListenAddress | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535 || (port === 0 && !allowPortZero)) return null;
+  return { host: m[1] ?? m[2], port };
+}
+
+function parseMaster(r: Raw, host: ConfigHost): MasterSpec {
+  const v = r.value.trim();
+  const allowed = 'local, local[N] with N 1..1024, host:port[,host:port...] (optionally http:// or https://), '
+    + 'or zk://host:port[,host:port...]/path';
+  const bad = (): never => { throw new ConfigError('master', r.value, allowed, r.source); };
+  if (v === 'local') return { kind: 'local', workers: Math.max(1, host.cpuCount) };
+  const local = /^local\[(\d+)\]$/.exec(v);
+  if (local) {
+    const n = Number(local[1]);
+    if (n < 1 || n > 1024) bad();
+    return { kind: 'local', workers: n };
+  }
+  if (v.startsWith('zk://')) {
+    const rest = v.slice('zk://'.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) bad();
+    const hosts = rest.slice(0, slash).split(',');
+    const znode = rest.slice(slash);
+    if (hosts.some((h) => !splitHostPort(h, false))) bad();
+    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(znode)) bad();
+    return { kind: 'zk', url: v };
+  }
+  const masters = v.split(',').map((s) => s.trim());
+  for (const m of masters) {
+    const hp = m.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    if (!splitHostPort(hp, false)) bad();
+  }
+  return { kind: 'static', masters: masters.map((m) => m.replace(/\/$/, '')) };
+}
+
+function parseNumber(r: Raw, field: string, min: number, max: number, integer: boolean, unit = ''): number {
+  const text = r.value.trim();
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  const kind = integer ? 'an integer' : 'a number';
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new ConfigError(field, r.value, `${kind} from ${min} to ${max}${unit}`, r.source);
+  }
+  return n;
+}
+
+function parseDuration(r: Raw, field: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(r.value.trim());
+  const mult: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+  const seconds = m ? Number(m[1]) * mult[m[2] ?? 's'] : NaN;
+  // Mesos keeps the value as a double of seconds; a year is a sane ceiling against typos.
+  if (!Number.isFinite(seconds) || seconds > 365 * 86400) {
+    throw new ConfigError(field, r.value, 'seconds (0..31536000), or a number with s, m, h or d (e.g. 7d)', r.source);
+  }
+  return seconds;
+}
+
+function parseChoice<T extends string>(r: Raw, field: string, choices: readonly T[]): T {
+  const v = r.value.trim().toLowerCase();
+  const found = choices.find((c) => c === v);
+  if (!found) throw new ConfigError(field, r.value, choices.join(' | '), r.source);
+  return found;
+}
+
+function parseBool(r: Raw, field: string): boolean {
+  const v = r.value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(field, r.value, 'true | false (also yes/no, on/off, 1/0)', r.source);
+}
+
+function readableFile(r: Raw, field: string, cwd: string): string {
+  const p = path.resolve(cwd, r.value);
+  try {
+    fs.accessSync(p, fs.constants.R_OK);
+    if (!fs.statSync(p).isFile()) throw new Error('not a file');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ConfigError(field, r.value, `the path of a readable file (${why})`, r.source);
+  }
+  return p;
+}
+
+function plainText(r: Raw, field: string, allowed: string, pattern: RegExp): string {
+  const v = r.value.trim();
+  if (!pattern.test(v)) throw new ConfigError(field, r.value, allowed, r.source);
+  return v;
+}
+
+function parseRole(r: Raw): string {
+  const v = r.value.trim();
+  const segments = v.split('/');
+  const ok = v === '*' || (
+    /^[^\s\\*]+$/.test(v)
+    && !/^[.-]/.test(v)
+    && segments.every((s) => s !== '' && s !== '.' && s !== '..' && !s.startsWith('-')));
+  if (!ok) {
+    throw new ConfigError('role', r.value, '* or a role name (no whitespace or backslash, not starting with . or -, '
+      + 'hierarchical parts separated by /)', r.source);
+  }
+  return v;
+}
+
+function parseListen(r: Raw): ListenAddress | null {
+  const v = r.value.trim();
+  if (v.toLowerCase() === 'off') return null;
+  const hp = splitHostPort(v, true);
+  if (!hp) throw new ConfigError('http', r.value, `off, or ${hostPortAllowed('an address')} (0 picks a free port)`, r.source);
+  return hp;
+}
+
+function defaultStateDir(env: NodeJS.ProcessEnv, host: ConfigHost): string {
+  // systemd sets STATE_DIRECTORY from StateDirectory= (a colon-separated list if several).
+  const fromSystemd = env.STATE_DIRECTORY?.split(':')[0];
+  if (fromSystemd) return fromSystemd;
+  const cache = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+    ? env.XDG_CACHE_HOME
+    : path.join(host.homeDir, '.cache');
+  return path.join(cache, 'pi-mesos');
+}
+
+export function defaultHost(): ConfigHost {
+  let userName: string;
+  let homeDir: string;
+  try {
+    const info = os.userInfo();
+    userName = info.username;
+    homeDir = info.homedir;
+  } catch {
+    // A DynamicUser or a uid without a passwd entry.
+    userName = process.env.USER ?? 'nobody';
+    homeDir = process.env.HOME ?? '/';
+  }
+  return {
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    cpuCount: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+    userName,
+    homeDir,
+    cwd: process.cwd(),
+    hostname: os.hostname(),
+  };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Partial<ConfigHost>): Config {
+  const host: ConfigHost = { ...defaultHost(), ...hostInfo };
+  const warnings: string[] = [];
+  const raw = parseArgv(argv);
+  fromEnv(env, raw, warnings);
+  const get = (flag: string, def: string): Raw => raw.get(flag) ?? { value: def, source: 'default' };
+  const opt = (flag: string): Raw | undefined => raw.get(flag);
+
+  const master = parseMaster(get('master', 'local'), host);
+
+  const principalRaw = opt('principal');
+  const principal = principalRaw
+    ? plainText(principalRaw, 'principal', 'a name without whitespace or ":" (it is sent as HTTP basic authentication)', /^[^\s:]+$/)
+    : null;
+  const secretRaw = opt('secret-file');
+  let secretFile: string | null = null;
+  let secret: string | null = null;
+  if (secretRaw) {
+    if (!principal) throw new ConfigError('secret-file', secretRaw.value, 'no --secret-file without --principal', secretRaw.source);
+    secretFile = readableFile(secretRaw, 'secret-file', host.cwd);
+    secret = fs.readFileSync(secretFile, 'utf8').replace(/\r?\n$/, '');
+    if (secret === '' || /[\r\n]/.test(secret)) {
+      throw new ConfigError('secret-file', secretRaw.value, 'a file holding the secret on one line', secretRaw.source);
+    }
+  }
+  const caRaw = opt('ca-file');
+  const caFile = caRaw ? readableFile(caRaw, 'ca-file', host.cwd) : null;
+
+  const role = parseRole(get('role', '*'));
+  const frameworkName = plainText(get('framework-name', 'pi-mesos'), 'framework-name',
+    'a non-empty name of printable characters, at most 200', /^[^\x00-\x1f\x7f]{1,200}$/);
+  const user = plainText(get('user', host.userName), 'user', 'a Unix user name (no whitespace or ":")', /^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$/);
+  const failoverTimeout = parseDuration(get('failover-timeout', '604800'), 'failover-timeout');
+
+  const stateRaw = opt('state-dir');
+  let stateDir: string;
+  if (stateRaw) {
+    if (stateRaw.value.trim() === '') throw new ConfigError('state-dir', stateRaw.value, 'a directory path', stateRaw.source);
+    stateDir = path.resolve(host.cwd, stateRaw.value.trim());
+  } else {
+    stateDir = defaultStateDir(env, host);
+  }
+  if (fs.existsSync(stateDir) && !fs.statSync(stateDir).isDirectory()) {
+    throw new ConfigError('state-dir', stateDir, 'a directory (or a path where one can be created)', stateRaw?.source ?? 'default');
+  }
+
+  const displayRaw = get('display', host.stdoutIsTTY ? 'terminal' : 'none');
+  let display: DisplaySpec;
+  try {
+    display = parseDisplaySpec(displayRaw.value);
+  } catch (e) {
+    throw new ConfigError('display', displayRaw.value, `a display spec (${(e as Error).message})`, displayRaw.source);
+  }
+  const displayPageSeconds = parseNumber(get('display-page-seconds', '5'), 'display-page-seconds', 1, 3600, false, ' seconds');
+  const dimRaw = opt('dim');
+  let dim: string | null = null;
+  if (dimRaw && !['off', 'never', 'none'].includes(dimRaw.value.trim().toLowerCase())) {
+    try {
+      dim = parseDimSchedule(dimRaw.value).text;
+    } catch (e) {
+      throw new ConfigError('dim', dimRaw.value, `HH:MM-HH:MM in 24-hour local time, e.g. 22:00-07:00, or off (${(e as Error).message})`, dimRaw.source);
+    }
+  }
+  const displayOnStop = parseChoice(get('display-on-stop', 'stopped'), 'display-on-stop', ['stopped', 'blank'] as const);
+
+  const precision = parseNumber(get('precision', '20'), 'precision', 10, 10000, true, ' digits');
+  const targetTaskSeconds = parseNumber(get('target-task-seconds', '10'), 'target-task-seconds', 1, 3600, false, ' seconds');
+  const maxRaw = opt('max-terms');
+  const maxTerms = maxRaw ? parseNumber(maxRaw, 'max-terms', 1, Number.MAX_SAFE_INTEGER, true) : null;
+
+  const execRaw = get('executor', 'fetch');
+  let executor: ExecutorDelivery;
+  const execText = execRaw.value.trim();
+  if (execText === 'fetch') {
+    executor = { kind: 'fetch' };
+  } else if (execText.startsWith('command:') && path.posix.isAbsolute(execText.slice('command:'.length))) {
+    executor = { kind: 'command', path: execText.slice('command:'.length) };
+  } else {
+    throw new ConfigError('executor', execRaw.value, 'fetch, or command:/absolute/path/on/the/agents', execRaw.source);
+  }
+
+  const http = parseListen(get('http', '127.0.0.1:9105'));
+  const urlHostRaw = opt('executor-url-host');
+  let executorUrlHost: string | null = null;
+  if (urlHostRaw) {
+    const v = urlHostRaw.value.trim();
+    const ok = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^\[[0-9A-Fa-f:.]+\]$/.test(v) || /^[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*$/.test(v);
+    if (!ok) throw new ConfigError('executor-url-host', urlHostRaw.value, 'a host name or IP address (no port: the port is the one of --http)', urlHostRaw.source);
+    executorUrlHost = v.replace(/^\[(.*)\]$/, '$1');
+  } else if (http) {
+    executorUrlHost = isWildcard(http.host) ? host.hostname : http.host;
+  }
+  if (master.kind !== 'local' && executor.kind === 'fetch') {
+    if (!http) {
+      throw new ConfigError('executor', execRaw.value, 'command:/absolute/path when --http is off (fetch needs the HTTP server to serve the bundle)', execRaw.source);
+    }
+    if (executorUrlHost !== null && isLoopback(executorUrlHost)) {
+      warnings.push(`the executor bundle URL uses ${executorUrlHost}: only an agent on this host can fetch it; `
+        + 'set --http 0.0.0.0:PORT (or --executor-url-host) for agents on other machines');
+    }
+  }
+
+  const logLevel = parseChoice(get('log-level', 'info'), 'log-level', ['error', 'warn', 'notice', 'info', 'debug'] as const);
+  const wireFormat = parseChoice(get('wire-format', 'protobuf'), 'wire-format', ['protobuf', 'json'] as const);
+  const teardown = parseBool(get('teardown', 'false'), 'teardown');
+  const checkConfig = parseBool(get('check-config', 'false'), 'check-config');
+  const help = parseBool(get('help', 'false'), 'help');
+
+  return {
+    master, principal, secretFile, secret, caFile, role, frameworkName, user, failoverTimeout, stateDir,
+    display, displayText: displayRaw.value.trim(), displayPageSeconds, dim, displayOnStop,
+    precision, targetTaskSeconds, maxTerms, executor, executorUrlHost, http, logLevel, wireFormat,
+    teardown, checkConfig, help, warnings,
+  };
+}
+
+/** The effective configuration as KEY=value lines for --check-config (the secret is never shown). */
+export function describeConfig(c: Config): string {
+  const master = c.master.kind === 'local' ? `local[${c.master.workers}]`
+    : c.master.kind === 'zk' ? c.master.url : c.master.masters.join(',');
+  const rows: [string, string][] = [
+    ['master', master],
+    ['principal', c.principal ?? '(none)'],
+    ['secret-file', c.secretFile ? `${c.secretFile} (secret read, ${c.secret?.length ?? 0} characters)` : '(none)'],
+    ['ca-file', c.caFile ?? '(system CAs)'],
+    ['role', c.role],
+    ['framework-name', c.frameworkName],
+    ['user', c.user],
+    ['failover-timeout', `${c.failoverTimeout}s`],
+    ['state-dir', c.stateDir],
+    ['display', c.displayText],
+    ['display-page-seconds', String(c.displayPageSeconds)],
+    ['dim', c.dim ?? 'off'],
+    ['display-on-stop', c.displayOnStop],
+    ['precision', String(c.precision)],
+    ['target-task-seconds', String(c.targetTaskSeconds)],
+    ['max-terms', c.maxTerms === null ? 'unlimited' : String(c.maxTerms)],
+    ['executor', c.executor.kind === 'fetch' ? 'fetch' : `command:${c.executor.path}`],
+    ['executor-url-host', c.executorUrlHost ?? '(none)'],
+    ['http', c.http ? formatListen(c.http) : 'off'],
+    ['log-level', c.logLevel],
+    ['wire-format', c.wireFormat],
+    ['teardown', String(c.teardown)],
+  ];
+  return rows.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+export function formatListen(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** --help wins over everything else, even over bad values elsewhere on the line. */
+export function wantsHelp(argv: string[]): boolean {
+  return argv.some((a) => a === '--help' || a === '-h');
+}

@@ -3,7 +3,12 @@ import { rangeKey } from './range';
 
 const FOLDED_MEMORY = 4096;
 
-export type AddOutcome = 'added' | 'duplicate' | 'conflict';
+/**
+ * added: counted now. duplicate: this exact range was counted already (same value where it can
+ * be checked). overlap: some of its terms were counted already through other ranges, so it is
+ * not counted. conflict: same range, different value, or another scale: a broken or lying peer.
+ */
+export type AddOutcome = 'added' | 'duplicate' | 'overlap' | 'conflict';
 
 /** A finished range as stored: enough to re-check a duplicate and to rebuild the sum. */
 export interface StoredRange {
@@ -58,7 +63,7 @@ export class PiAccumulator {
     if (waiting) {
       return waiting.count === r.count && waiting.value === r.value ? 'duplicate' : 'conflict';
     }
-    if (this.overlapsDone(r.start, r.count)) return 'conflict';
+    if (this.overlapsDone(r.start, r.count)) return 'overlap';
     this.ahead.set(r.start, { start: r.start, count: r.count, value: r.value, errUnits: r.errUnits });
     this.termsBeyond += r.count;
     this.fold();

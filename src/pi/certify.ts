@@ -44,6 +44,8 @@ function decimalString(x: bigint, bits: number, decimals: number): string {
 
 export function certify(terms: number, value: bigint, errUnits: bigint, bits: number, uncertainCount = 5): Certified {
   const { lo, hi } = piInterval(terms, value, errUnits, bits);
+  // Before the first term there is no estimate at all, not even an uncertain one.
+  if (terms < 1) return { terms, certified: '', uncertain: '', decimals: -1, lo, hi };
   // The interval cannot pin more decimals than the fixed point holds.
   const maxDecimals = Math.floor(bits * Math.log10(2));
   const loS = decimalString(lo, bits, maxDecimals);

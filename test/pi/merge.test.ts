@@ -53,7 +53,7 @@ describe('exact merging of ranges', () => {
     expect(acc.add(tampered)).to.equal('conflict');
     expect(acc.add({ ...sumRange({ start: 1280, count: 64 }, scale), bits: 99 })).to.equal('conflict');
     // A range that straddles finished work is refused, not half-counted.
-    expect(acc.add(sumRange({ start: 1216, count: 128 }, scale))).to.equal('conflict');
+    expect(acc.add(sumRange({ start: 1216, count: 128 }, scale))).to.equal('overlap');
     expect(acc.prefixValue).to.equal(r0.value + r1.value);
   });
 

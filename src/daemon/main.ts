@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
+import { Daemon } from './daemon';
+import { DaemonLogger } from './log';
+import { LedgerMismatchError } from '../framework/ledger';
+
+/** EX_SOFTWARE: an internal error; systemd restarts the service (Restart=on-failure). */
+const EX_SOFTWARE = 70;
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`pi-mesos: ${e.message}\n`);
+      return EX_CONFIG;
+    }
+    throw e;
+  }
+  if (config.checkConfig) {
+    process.stdout.write(describeConfig(config));
+    return 0;
+  }
+  const logger = new DaemonLogger({ level: config.logLevel });
+  for (const w of config.warnings) logger.warn(w);
+  process.on('uncaughtException', (e) => {
+    logger.error(`uncaught exception: ${e.stack ?? e.message}`);
+    process.exit(EX_SOFTWARE);
+  });
+  process.on('unhandledRejection', (e) => {
+    logger.error(`unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    process.exit(EX_SOFTWARE);
+  });
+
+  const daemon = new Daemon(config, logger);
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.notice(`${why}: stopping`);
+      await daemon.stop();
+    })();
+    return stopping;
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void daemon.reloadDisplay());
+  try {
+    await daemon.start();
+  } catch (e) {
+    if (e instanceof LedgerMismatchError) {
+      logger.error(e.message);
+      return EX_CONFIG;
+    }
+    throw e;
+  }
+  const how = await daemon.finished;
+  if (how === 'complete') await stop('run complete');
+  await stopping;
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`pi-mesos: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(EX_SOFTWARE);
+  },
+);

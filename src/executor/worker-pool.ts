@@ -1,0 +1,102 @@
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { WorkerReply } from './range-worker';
+
+export type TaskOutcome =
+  | { kind: 'finished'; result: Buffer; computeSeconds: number }
+  | { kind: 'failed'; message: string }
+  | { kind: 'killed' };
+
+interface Slot {
+  worker: Worker;
+  busy?: { taskId: string; resolve: (o: TaskOutcome) => void; startedNs: bigint };
+}
+
+/**
+ * A fixed number of worker threads, each running one range at a time. Used by the executor on an
+ * agent and by the daemon's local mode, so both compute through exactly the same code.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private busyNs = 0n;
+  private readonly script: string;
+
+  constructor(readonly size: number, script = path.join(__dirname, 'range-worker.js')) {
+    this.script = script;
+    for (let i = 0; i < size; i++) this.slots.push({ worker: this.spawn() });
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this.script);
+    w.unref();
+    w.on('message', (reply: WorkerReply) => this.onReply(w, reply));
+    w.on('error', (err) => this.onCrash(w, err.message));
+    w.on('exit', (code) => { if (!this.closed) this.onCrash(w, `worker exited with code ${code}`); });
+    return w;
+  }
+
+  get idle(): number { return this.slots.filter((s) => !s.busy).length; }
+  get running(): number { return this.size - this.idle; }
+  runningTaskIds(): string[] { return this.slots.flatMap((s) => (s.busy ? [s.busy.taskId] : [])); }
+
+  /** Wall time workers have spent on tasks, in seconds, finished tasks plus running ones so far. */
+  busySeconds(): number {
+    const now = process.hrtime.bigint();
+    let ns = this.busyNs;
+    for (const s of this.slots) if (s.busy) ns += now - s.busy.startedNs;
+    return Number(ns) / 1e9;
+  }
+
+  run(taskId: string, payload: Uint8Array): Promise<TaskOutcome> {
+    if (this.closed) return Promise.resolve({ kind: 'failed', message: 'worker pool is closed' });
+    const slot = this.slots.find((s) => !s.busy);
+    if (!slot) return Promise.resolve({ kind: 'failed', message: 'no idle worker' });
+    return new Promise((resolve) => {
+      slot.busy = { taskId, resolve, startedNs: process.hrtime.bigint() };
+      slot.worker.postMessage({ taskId, payload });
+    });
+  }
+
+  /** Stops a running task at once: its thread is terminated and replaced. */
+  kill(taskId: string): boolean {
+    const slot = this.slots.find((s) => s.busy?.taskId === taskId);
+    if (!slot) return false;
+    const old = slot.worker;
+    this.finish(slot, { kind: 'killed' });
+    slot.worker = this.spawn();
+    old.removeAllListeners('exit');
+    void old.terminate();
+    return true;
+  }
+
+  private finish(slot: Slot, outcome: TaskOutcome): void {
+    const busy = slot.busy;
+    if (!busy) return;
+    slot.busy = undefined;
+    this.busyNs += process.hrtime.bigint() - busy.startedNs;
+    busy.resolve(outcome);
+  }
+
+  private onReply(w: Worker, reply: WorkerReply): void {
+    const slot = this.slots.find((s) => s.worker === w);
+    if (!slot || slot.busy?.taskId !== reply.taskId) return;
+    this.finish(slot, reply.ok
+      ? { kind: 'finished', result: Buffer.from(reply.result), computeSeconds: reply.computeSeconds }
+      : { kind: 'failed', message: reply.message });
+  }
+
+  private onCrash(w: Worker, message: string): void {
+    const slot = this.slots.find((s) => s.worker === w);
+    if (!slot) return;
+    this.finish(slot, { kind: 'failed', message });
+    w.removeAllListeners();
+    if (!this.closed) slot.worker = this.spawn();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.slots) this.finish(s, { kind: 'killed' });
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

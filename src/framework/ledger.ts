@@ -1,0 +1,217 @@
+import { PiAccumulator, StoredRange } from '../pi/accumulator';
+import { Scale } from '../pi/precision';
+import { BLOCK_TERMS, rangeKey, TermRange } from '../pi/range';
+import { RangeSum } from '../pi/range-sum';
+
+export interface InFlight {
+  taskId: string;
+  range: TermRange;
+  agentId: string;
+  attempt: number;
+  launchedAt: number;
+}
+
+interface Queued extends TermRange {
+  attempt: number;
+  /** Not to be handed out before this time (ms since epoch): retry backoff. */
+  notBefore: number;
+}
+
+export type FinishOutcome = 'merged' | 'duplicate' | 'overlap' | 'conflict';
+
+export interface LedgerState {
+  version: 1;
+  digits: number;
+  bits: number;
+  kernel: string;
+  frontier: number;
+  prefixEnd: number;
+  prefixValue: string;
+  prefixErrUnits: string;
+  ahead: { start: number; count: number; value: string; errUnits: string }[];
+  queue: Queued[];
+  inFlight: InFlight[];
+}
+
+export class LedgerMismatchError extends Error {}
+
+/**
+ * Every term of [0, limit) is in exactly one place: finished (in the accumulator), in flight
+ * (a task launched for it), queued (handed back after a failure), or beyond the frontier (never
+ * handed out). Ranges move between these places only here, which is what makes "no term lost,
+ * none counted twice" checkable in one class.
+ */
+export class Ledger {
+  readonly acc: PiAccumulator;
+  private frontier = 0;
+  private queue: Queued[] = [];
+  private readonly inFlight = new Map<string, InFlight>();
+
+  constructor(readonly scale: Scale, readonly limit: number = Number.MAX_SAFE_INTEGER, private readonly now: () => number = Date.now) {
+    this.acc = new PiAccumulator(scale.bits, scale.kernel);
+  }
+
+  get nextFrontier(): number { return this.frontier; }
+  get inFlightCount(): number { return this.inFlight.size; }
+  get queuedTerms(): number { return this.queue.reduce((s, q) => s + q.count, 0); }
+  tasks(): InFlight[] { return [...this.inFlight.values()]; }
+  task(taskId: string): InFlight | undefined { return this.inFlight.get(taskId); }
+
+  /** True once every term below the limit is finished. */
+  get complete(): boolean { return this.acc.prefixEnd >= this.limit; }
+  /** True when nothing is left to hand out now (all work finished or in flight). */
+  get drained(): boolean {
+    return this.frontier >= this.limit && this.queue.every((q) => q.notBefore > this.now()) ;
+  }
+
+  /** Seconds until a queued retry becomes available, or undefined when none waits. */
+  nextRetryIn(): number | undefined {
+    const t = this.now();
+    const waiting = this.queue.filter((q) => q.notBefore > t).map((q) => q.notBefore - t);
+    return waiting.length ? Math.min(...waiting) / 1000 : undefined;
+  }
+
+  /** Hands out up to `maxTerms` terms: a queued retry first, else fresh terms from the frontier. */
+  take(maxTerms: number): (TermRange & { attempt: number }) | undefined {
+    const want = Math.max(BLOCK_TERMS, Math.floor(maxTerms / BLOCK_TERMS) * BLOCK_TERMS);
+    const t = this.now();
+    const i = this.queue.findIndex((q) => q.notBefore <= t);
+    if (i >= 0) {
+      const q = this.queue[i];
+      if (q.count <= want) {
+        this.queue.splice(i, 1);
+        return { start: q.start, count: q.count, attempt: q.attempt };
+      }
+      const head = { start: q.start, count: want, attempt: q.attempt };
+      this.queue[i] = { ...q, start: q.start + want, count: q.count - want };
+      return head;
+    }
+    if (this.frontier >= this.limit) return undefined;
+    const count = Math.min(want, this.limit - this.frontier);
+    const r = { start: this.frontier, count, attempt: 0 };
+    this.frontier += count;
+    return r;
+  }
+
+  /** Records the intent to run `range` as `taskId`: call before launching, then persist. */
+  launch(taskId: string, range: TermRange & { attempt?: number }, agentId: string): InFlight {
+    const rec: InFlight = { taskId, range: { start: range.start, count: range.count }, agentId, attempt: range.attempt ?? 0, launchedAt: this.now() };
+    this.inFlight.set(taskId, rec);
+    return rec;
+  }
+
+  /** Gives a range taken but not launched back, at the same attempt. */
+  untake(range: TermRange & { attempt: number }): void {
+    this.requeue(range, range.attempt, 0);
+  }
+
+  /**
+   * Merges a finished range. The result is self-describing, so it is merged even if the task is
+   * not (or no longer) known: a late result of a task presumed lost still counts, once.
+   */
+  finish(taskId: string, result: RangeSum): { outcome: FinishOutcome; superseded: InFlight[] } {
+    const rec = this.inFlight.get(taskId);
+    if (rec && rec.range.start === result.start && rec.range.count === result.count) this.inFlight.delete(taskId);
+    const added = this.acc.add(result);
+    if (added !== 'added') return { outcome: added, superseded: [] };
+    this.removeFromQueue(result);
+    // A re-run of this range (launched when the original was presumed lost) now computes terms
+    // that are done: it leaves the ledger, and its result will be a duplicate.
+    const end = result.start + result.count;
+    const superseded = this.tasks().filter((t) => t.range.start < end && result.start < t.range.start + t.range.count);
+    for (const t of superseded) this.inFlight.delete(t.taskId);
+    return { outcome: 'merged', superseded };
+  }
+
+  /** A task ended without a result: its range goes back to the queue, with backoff by attempt. */
+  fail(taskId: string, backoffMs: (attempt: number) => number): InFlight | undefined {
+    const rec = this.inFlight.get(taskId);
+    if (!rec) return undefined;
+    this.inFlight.delete(taskId);
+    if (!this.acc.overlapsDone(rec.range.start, rec.range.count)) {
+      this.requeue(rec.range, rec.attempt + 1, backoffMs(rec.attempt + 1));
+    }
+    return rec;
+  }
+
+  /** Hands every in-flight range back (local mode restart: its workers died with the process). */
+  requeueAllInFlight(): number {
+    const ids = [...this.inFlight.keys()];
+    for (const id of ids) this.fail(id, () => 0);
+    return ids.length;
+  }
+
+  private requeue(r: TermRange, attempt: number, delayMs: number): void {
+    this.queue.push({ start: r.start, count: r.count, attempt, notBefore: this.now() + delayMs });
+    this.queue.sort((a, b) => a.start - b.start);
+  }
+
+  private removeFromQueue(r: TermRange): void {
+    const end = r.start + r.count;
+    const out: Queued[] = [];
+    for (const q of this.queue) {
+      const qEnd = q.start + q.count;
+      if (qEnd <= r.start || q.start >= end) { out.push(q); continue; }
+      if (q.start < r.start) out.push({ ...q, count: r.start - q.start });
+      if (qEnd > end) out.push({ ...q, start: end, count: qEnd - end });
+    }
+    this.queue = out;
+  }
+
+  snapshot(): LedgerState {
+    return {
+      version: 1,
+      digits: this.scale.digits,
+      bits: this.scale.bits,
+      kernel: this.scale.kernel,
+      frontier: this.frontier,
+      prefixEnd: this.acc.prefixEnd,
+      prefixValue: this.acc.prefixValue.toString(),
+      prefixErrUnits: this.acc.prefixErrUnits.toString(),
+      ahead: this.acc.aheadRanges().map((r) => ({ start: r.start, count: r.count, value: r.value.toString(), errUnits: r.errUnits.toString() })),
+      queue: this.queue.map((q) => ({ ...q })),
+      inFlight: this.tasks().map((t) => ({ ...t, range: { ...t.range } })),
+    };
+  }
+
+  static restore(s: LedgerState, scale: Scale, limit?: number, now?: () => number): Ledger {
+    if (s.version !== 1) throw new LedgerMismatchError(`checkpoint version ${String(s.version)} is not supported`);
+    if (s.digits !== scale.digits || s.bits !== scale.bits || s.kernel !== scale.kernel) {
+      throw new LedgerMismatchError(
+        `the state directory holds a run at precision ${s.digits} digits; this run asks for ${scale.digits}. ` +
+        `Start with --precision ${s.digits}, or use another --state-dir`,
+      );
+    }
+    const l = new Ledger(scale, limit, now);
+    const ahead: StoredRange[] = s.ahead.map((r) => ({ start: r.start, count: r.count, value: BigInt(r.value), errUnits: BigInt(r.errUnits) }));
+    (l as { acc: PiAccumulator }).acc = PiAccumulator.restore({
+      bits: s.bits, kernel: s.kernel, prefixEnd: s.prefixEnd, prefixValue: BigInt(s.prefixValue), prefixErrUnits: BigInt(s.prefixErrUnits), ahead,
+    });
+    l.frontier = s.frontier;
+    l.queue = s.queue.map((q) => ({ ...q }));
+    for (const t of s.inFlight) l.inFlight.set(t.taskId, { ...t, range: { ...t.range } });
+    l.checkInvariant();
+    return l;
+  }
+
+  /**
+   * Throws unless finished, in-flight and queued ranges tile [0, frontier) exactly, with no gap
+   * and no overlap: the ledger's whole promise, checked on every restore and in tests.
+   */
+  checkInvariant(): void {
+    const pieces: TermRange[] = [
+      { start: 0, count: this.acc.prefixEnd },
+      ...this.acc.aheadRanges(),
+      ...this.queue,
+      ...this.tasks().map((t) => t.range),
+    ].filter((p) => p.count > 0).sort((a, b) => a.start - b.start);
+    let at = 0;
+    for (const p of pieces) {
+      if (p.start !== at) {
+        throw new Error(`ledger ${p.start < at ? 'overlap' : 'gap'} at term ${Math.min(at, p.start)} (${rangeKey(p)})`);
+      }
+      at = p.start + p.count;
+    }
+    if (at !== this.frontier) throw new Error(`ledger covers [0, ${at}) but the frontier is ${this.frontier}`);
+  }
+}

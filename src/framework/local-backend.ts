@@ -1,0 +1,86 @@
+import { Logger } from '../common/logger';
+import { WorkerPool } from '../executor/worker-pool';
+import { PiFramework } from './pi-framework';
+
+export const LOCAL_AGENT = 'local';
+
+/**
+ * `--master local[N]`: N worker threads in this process stand in for the agents. Work flows
+ * through the same PiFramework calls as on Mesos — plan, persist, launch, status update, persist —
+ * so local mode exercises the real framework code, not a shortcut.
+ */
+export class LocalBackend {
+  readonly pool: WorkerPool;
+  private stopping = false;
+  private filling = false;
+  private readonly startedNs = process.hrtime.bigint();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly fw: PiFramework, readonly workers: number, private readonly logger: Logger) {
+    this.pool = new WorkerPool(workers);
+  }
+
+  async start(): Promise<void> {
+    // Workers died with the previous process: whatever they were computing goes back to the queue.
+    const back = this.fw.ledger.requeueAllInFlight();
+    if (back > 0) {
+      this.logger.info(`requeued ${back} ranges that were in flight when the previous run stopped`);
+      await this.fw.persist();
+    }
+    this.logger.notice(`local mode: ${this.workers} worker threads, precision ${this.fw.opts.scale.digits} digits`);
+    void this.fill();
+  }
+
+  /** Seconds of compute / (workers × wall seconds) since start. */
+  efficiency(): number {
+    const wall = Number(process.hrtime.bigint() - this.startedNs) / 1e9;
+    return wall > 0 ? this.pool.busySeconds() / (this.workers * wall) : 0;
+  }
+
+  private async fill(): Promise<void> {
+    if (this.filling || this.stopping) return;
+    this.filling = true;
+    try {
+      while (!this.stopping && this.pool.idle > 0) {
+        const planned = this.fw.plan(LOCAL_AGENT, this.pool.idle);
+        if (planned.length === 0) {
+          const wait = this.fw.ledger.nextRetryIn();
+          if (wait !== undefined) setTimeout(() => void this.fill(), wait * 1000 + 10).unref();
+          break;
+        }
+        // Intent first: a crash after this point finds the ranges in flight and requeues them.
+        await this.fw.persist();
+        for (const p of planned) this.launch(p.taskId, p.payload);
+      }
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  private launch(taskId: string, payload: Buffer): void {
+    const job = this.pool.run(taskId, payload).then(async (outcome) => {
+      if (outcome.kind === 'killed' && this.stopping) return; // shutdown: requeued on next start
+      if (outcome.kind === 'finished') {
+        await this.fw.onUpdate({ taskId, state: 'TASK_FINISHED', agentId: LOCAL_AGENT, data: outcome.result });
+      } else {
+        await this.fw.onUpdate({
+          taskId,
+          state: outcome.kind === 'killed' ? 'TASK_KILLED' : 'TASK_FAILED',
+          agentId: LOCAL_AGENT,
+          message: outcome.kind === 'failed' ? outcome.message : undefined,
+        });
+      }
+    }).catch((e) => this.logger.error('local task bookkeeping failed', e)).finally(() => {
+      this.inFlight.delete(job);
+      void this.fill();
+    });
+    this.inFlight.add(job);
+  }
+
+  /** Stops launching and ends the workers; their ranges stay in flight in the checkpoint. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.pool.close();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

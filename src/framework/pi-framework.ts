@@ -1,0 +1,203 @@
+import { EventEmitter } from 'events';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { Logger } from '../common/logger';
+import { certify, Certified } from '../pi/certify';
+import { Scale } from '../pi/precision';
+import { rangeKey } from '../pi/range';
+import { decodeResult, encodeTask, PayloadError, RangeTask } from '../executor/task-codec';
+import { CheckpointWriter, readIfExists } from './checkpoint';
+import { InFlight, Ledger, LedgerState } from './ledger';
+import { Planner } from './planner';
+import { Throughput } from './throughput';
+
+export const TERMINAL_FAILURES = new Set([
+  'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_KILLED',
+]);
+const ACTIVE = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
+
+/** A status update as any backend reports it (Mesos TaskState names). */
+export interface StatusUpdate {
+  taskId: string;
+  state: string;
+  agentId?: string;
+  data?: Uint8Array;
+  message?: string;
+  reason?: string;
+}
+
+export interface PlannedTask {
+  taskId: string;
+  task: RangeTask;
+  payload: Buffer;
+}
+
+export interface FrameworkOptions {
+  scale: Scale;
+  stateDir: string;
+  logger: Logger;
+  targetTaskSeconds: number;
+  /** Stop handing out work at this many terms (the run is then complete). */
+  maxTerms?: number;
+  /** Terms/s per CPU assumed before the first measurement. */
+  defaultRate?: number;
+  /** Retries after which a failing range is logged as an error (it is still retried: no term is dropped). */
+  maxQuietRetries?: number;
+  now?: () => number;
+}
+
+export interface FrameworkState {
+  frameworkId?: string;
+  ledger: LedgerState;
+}
+
+/**
+ * The pi framework, independent of where tasks run: plans tasks for the resources a backend
+ * offers, records intent before launch, merges results exactly once, puts failed ranges back,
+ * certifies digits and checkpoints. The local backend and the Mesos backend both drive this.
+ */
+export class PiFramework extends EventEmitter {
+  readonly planner: Planner;
+  readonly throughput: Throughput;
+  frameworkId?: string;
+  private certifiedCache?: Certified;
+  private readonly writer: CheckpointWriter;
+  private readonly now: () => number;
+  private seq = 0;
+  tasksLost = 0;
+  tasksFinished = 0;
+
+  private constructor(readonly opts: FrameworkOptions, readonly ledger: Ledger, state?: FrameworkState) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.frameworkId = state?.frameworkId;
+    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? (opts.scale.kernel === 'dd103' ? 20e6 : 2e6));
+    this.throughput = new Throughput(this.now);
+    this.throughput.record(ledger.acc.termsComputed);
+    this.writer = new CheckpointWriter(PiFramework.stateFile(opts.stateDir), () => JSON.stringify(this.state()));
+  }
+
+  static stateFile(stateDir: string): string {
+    return path.join(stateDir, 'pi-mesos-state.json');
+  }
+
+  /** Opens the run in the state directory, resuming from its checkpoint when there is one. */
+  static async open(opts: FrameworkOptions): Promise<PiFramework> {
+    const text = await readIfExists(PiFramework.stateFile(opts.stateDir));
+    const limit = opts.maxTerms ?? Number.MAX_SAFE_INTEGER;
+    if (text === undefined) return new PiFramework(opts, new Ledger(opts.scale, limit, opts.now));
+    const state = JSON.parse(text) as FrameworkState;
+    const ledger = Ledger.restore(state.ledger, opts.scale, limit, opts.now);
+    opts.logger.info(
+      `resumed from checkpoint: ${ledger.acc.prefixEnd} terms finished in order, ${ledger.acc.termsComputed} in all, ${ledger.inFlightCount} tasks were in flight`,
+    );
+    return new PiFramework(opts, ledger, state);
+  }
+
+  state(): FrameworkState {
+    return { frameworkId: this.frameworkId, ledger: this.ledger.snapshot() };
+  }
+
+  /** Resolves once the current state is on disk. */
+  persist(): Promise<void> {
+    return this.writer.save();
+  }
+
+  get complete(): boolean { return this.ledger.complete; }
+
+  /**
+   * Plans up to `slots` tasks for one agent and records them as in flight. The caller persists
+   * (await persist()) before launching them, so a crash never forgets a launched range.
+   */
+  plan(agentId: string, slots: number): PlannedTask[] {
+    const out: PlannedTask[] = [];
+    for (let i = 0; i < slots; i++) {
+      const r = this.ledger.take(this.planner.termsFor(agentId));
+      if (!r) break;
+      const taskId = `pi.${r.start}.${r.count}.${r.attempt}.${(this.seq++).toString(36)}${randomBytes(3).toString('hex')}`;
+      const task: RangeTask = { rangeId: rangeKey(r), start: r.start, count: r.count, digits: this.opts.scale.digits };
+      this.ledger.launch(taskId, r, agentId);
+      out.push({ taskId, task, payload: encodeTask(task) });
+    }
+    return out;
+  }
+
+  /** Handles a status update; resolves when its effect is persisted (only then acknowledge it). */
+  async onUpdate(u: StatusUpdate): Promise<void> {
+    if (ACTIVE.has(u.state)) return;
+    const rec = this.ledger.task(u.taskId);
+    if (u.state === 'TASK_FINISHED') this.onFinished(u, rec);
+    else if (TERMINAL_FAILURES.has(u.state)) this.onFailed(u, rec);
+    else this.opts.logger.debug(`task ${u.taskId}: ignoring state ${u.state}`);
+    await this.persist();
+  }
+
+  private onFinished(u: StatusUpdate, rec: InFlight | undefined): void {
+    let result;
+    try {
+      const expected = rec ? { task: { rangeId: rangeKey(rec.range), ...rec.range, digits: this.opts.scale.digits } } : undefined;
+      result = decodeResult(u.data, expected);
+      if (!rec) {
+        // A task we no longer track (e.g. presumed lost): the result must still be at our scale.
+        if (result.bits !== this.opts.scale.bits || result.kernel !== this.opts.scale.kernel) throw new PayloadError(`result at ${result.bits} bits/${result.kernel} does not match this run`);
+      }
+    } catch (e) {
+      this.opts.logger.warn(`task ${u.taskId} finished with an unusable result (${(e as Error).message}); its range goes back to the queue`);
+      this.onFailed({ ...u, state: 'TASK_FAILED' }, rec);
+      return;
+    }
+    const before = this.certified().decimals;
+    const { outcome, superseded } = this.ledger.finish(u.taskId, result);
+    if (outcome === 'merged') {
+      this.tasksFinished++;
+      if (u.agentId && result.computeSeconds > 0) this.planner.observe(u.agentId, result.count, result.computeSeconds);
+      this.throughput.record(this.ledger.acc.termsComputed);
+      this.certifiedCache = undefined;
+      for (const t of superseded) this.emit('superseded', t);
+      const c = this.certified();
+      if (c.decimals > before) {
+        this.opts.logger.notice(`new certified digit: ${c.certified} (${c.decimals} decimals from ${c.terms} terms)`);
+        this.emit('digit', c);
+      }
+      if (this.ledger.complete) this.emit('complete');
+    } else if (outcome === 'conflict') {
+      this.opts.logger.error(`task ${u.taskId} on agent ${u.agentId ?? '?'} returned a result for ${result.rangeId} that disagrees with the one already counted; ignored`);
+    } else {
+      this.opts.logger.debug(`task ${u.taskId}: ${outcome} result for ${result.rangeId}, not counted again`);
+    }
+  }
+
+  private onFailed(u: StatusUpdate, rec: InFlight | undefined): void {
+    if (!rec) {
+      this.opts.logger.debug(`task ${u.taskId}: ${u.state} for a task not in flight; nothing to requeue`);
+      return;
+    }
+    this.tasksLost++;
+    const attempt = rec.attempt + 1;
+    this.ledger.fail(u.taskId, (a) => Math.min(60_000, 1000 * 2 ** (a - 1)));
+    const why = [u.reason, u.message].filter(Boolean).join(': ');
+    const line = `task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()}${why ? ` (${why})` : ''}; range ${rangeKey(rec.range)} requeued, attempt ${attempt}`;
+    if (attempt > (this.opts.maxQuietRetries ?? 5)) this.opts.logger.error(line);
+    else this.opts.logger.warn(line);
+  }
+
+  certified(): Certified {
+    if (!this.certifiedCache) {
+      const acc = this.ledger.acc;
+      this.certifiedCache = certify(acc.prefixEnd, acc.prefixValue, acc.prefixErrUnits, this.opts.scale.bits);
+    }
+    return this.certifiedCache;
+  }
+
+  /** Seconds until the next certified decimal, from the current rate; null when unknown. */
+  nextDigitEta(): number | null {
+    const rate = this.throughput.rate();
+    const c = this.certified();
+    if (!(rate > 0) || this.ledger.complete) return null;
+    // The R_N interval is about 1/N² wide, so d decimals need N ≈ 10^((d+1)/2).
+    const target = Math.ceil(10 ** ((Math.max(0, c.decimals) + 2) / 2));
+    const n = this.ledger.acc.prefixEnd;
+    if (target <= n) return 0;
+    return (target - n) / rate;
+  }
+}

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { Ledger, LedgerMismatchError } from '../../src/framework/ledger';
+import { scaleFor } from '../../src/pi/precision';
+import { sumRange } from '../../src/pi/range-sum';
+import { seededRandom } from '../support/random';
+
+const scale = scaleFor(20);
+
+describe('ledger', () => {
+  it('hands out aligned fresh ranges up to the limit, then nothing', () => {
+    const l = new Ledger(scale, 32 * 10);
+    const a = l.take(100)!;
+    expect(a).to.deep.equal({ start: 0, count: 96, attempt: 0 });
+    const b = l.take(1000)!;
+    expect(b).to.deep.equal({ start: 96, count: 224, attempt: 0 });
+    expect(l.take(64)).to.equal(undefined);
+  });
+
+  it('puts a failed range back with backoff, splits it to fit, and counts it once', () => {
+    let now = 1000;
+    const l = new Ledger(scale, 3200, () => now);
+    const r = l.take(3200)!;
+    l.launch('t1', r, 'agent-a');
+    expect(l.fail('t1', (attempt) => attempt * 5000)!.taskId).to.equal('t1');
+    expect(l.take(640)).to.equal(undefined); // backing off
+    expect(l.nextRetryIn()).to.equal(5);
+    now += 5000;
+    const head = l.take(640)!;
+    expect(head).to.deep.equal({ start: 0, count: 640, attempt: 1 });
+    l.launch('t2', head, 'agent-b');
+    const tail = l.take(10_000)!;
+    expect(tail).to.deep.equal({ start: 640, count: 2560, attempt: 1 });
+    l.launch('t3', tail, 'agent-b');
+    l.checkInvariant();
+    expect(l.finish('t3', sumRange(tail, scale)).outcome).to.equal('merged');
+    expect(l.finish('t2', sumRange(head, scale)).outcome).to.equal('merged');
+    expect(l.finish('t2', sumRange(head, scale)).outcome).to.equal('duplicate');
+    expect(l.complete).to.equal(true);
+    expect(l.acc.prefixValue).to.equal(sumRange({ start: 0, count: 3200 }, scale).value);
+    l.checkInvariant();
+  });
+
+  it('merges the late result of a task presumed lost and retires its re-run', () => {
+    const l = new Ledger(scale, 640);
+    const r = l.take(640)!;
+    l.launch('orig', r, 'a');
+    l.fail('orig', () => 0);
+    const again = l.take(640)!;
+    l.launch('rerun', again, 'b');
+    const { outcome, superseded } = l.finish('orig', sumRange(r, scale));
+    expect(outcome).to.equal('merged');
+    expect(superseded.map((t) => t.taskId)).to.deep.equal(['rerun']);
+    expect(l.finish('rerun', sumRange(again, scale)).outcome).to.equal('duplicate');
+    expect(l.complete).to.equal(true);
+    l.checkInvariant();
+  });
+
+  it('keeps every term in exactly one place through random launches, failures, duplicates and restarts', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = seededRandom(seed);
+      const limit = 32 * 400;
+      let l = new Ledger(scale, limit, () => 0);
+      const live: { id: string; start: number; count: number }[] = [];
+      const finished: { id: string; start: number; count: number }[] = [];
+      let n = 0;
+      for (let step = 0; step < 2000 && !l.complete; step++) {
+        const op = rnd();
+        if (op < 0.35) {
+          const r = l.take(32 * (1 + Math.floor(rnd() * 30)));
+          if (r) { const id = `t${n++}`; l.launch(id, r, 'a'); live.push({ id, ...r }); }
+        } else if (op < 0.65 && live.length) {
+          const t = live.splice(Math.floor(rnd() * live.length), 1)[0];
+          l.finish(t.id, sumRange(t, scale));
+          finished.push(t);
+        } else if (op < 0.8 && live.length) {
+          const t = live.splice(Math.floor(rnd() * live.length), 1)[0];
+          l.fail(t.id, () => 0);
+        } else if (op < 0.9 && finished.length) {
+          const t = finished[Math.floor(rnd() * finished.length)];
+          expect(['duplicate', 'overlap']).to.include(l.finish(t.id, sumRange(t, scale)).outcome);
+        } else {
+          l = Ledger.restore(JSON.parse(JSON.stringify(l.snapshot())), scale, limit, () => 0);
+        }
+        l.checkInvariant();
+      }
+      // Finish whatever is left, then the sum must be exactly the whole range's.
+      for (const t of live) l.finish(t.id, sumRange(t, scale));
+      for (let r = l.take(limit); r; r = l.take(limit)) { l.launch('x', r, 'a'); l.finish('x', sumRange(r, scale)); }
+      expect(l.complete, `seed ${seed}`).to.equal(true);
+      expect(l.acc.prefixValue, `seed ${seed}`).to.equal(sumRange({ start: 0, count: limit }, scale).value);
+    }
+  });
+
+  it('refuses a checkpoint of another precision, naming both', () => {
+    const snap = new Ledger(scale).snapshot();
+    expect(() => Ledger.restore(snap, scaleFor(30))).to.throw(LedgerMismatchError, /precision 20 .* 30/);
+  });
+});

@@ -1,0 +1,25 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as path from 'path';
+
+export const DAEMON = path.resolve(__dirname, '../../src/daemon/main.js');
+
+export interface RunningDaemon {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the compiled daemon as a real child process, collecting its output. */
+export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): RunningDaemon {
+  const child = spawn(process.execPath, [DAEMON, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output: () => out, exited };
+}

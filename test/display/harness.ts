@@ -47,14 +47,16 @@ export function makeRig(kind: PanelKind, opts: { extra?: string; logger?: Logger
     oled = new OledEmulator(kind.startsWith('sh1106') ? 'sh1106' : 'ssd1306', kind.endsWith('32') ? 32 : 64);
     bus.attach(0x3c, oled);
   }
-  const extra = ['shift=off', opts.extra].filter((s) => s && !(s === 'shift=off' && kind.startsWith('hd44780'))).join(',');
+  const wantsShiftOff = !kind.startsWith('hd44780') && !(opts.extra ?? '').includes('shift=');
+  const extra = [wantsShiftOff ? 'shift=off' : '', opts.extra ?? ''].filter((s) => s !== '').join(',');
   const display = createDisplay(parseDisplaySpec(specFor(kind, extra)), {
     logger: opts.logger ?? silentLogger, openBus: factory.open, refreshMs: 0, pageIntervalMs: opts.pageIntervalMs ?? 0, dim: opts.dim,
   }) as PanelDisplay;
   // Tests drive time-dependent parts (dim, shift, backoff) through these hooks.
-  const o = (display as unknown as { opts: { now?: () => Date; backoffMs?: number } }).opts;
+  const o = (display as unknown as { opts: { now?: () => Date; backoffMs?: number; maxBackoffMs?: number } }).opts;
   if (opts.now) o.now = opts.now;
   o.backoffMs = opts.backoffMs ?? 5;
+  o.maxBackoffMs = 40;
   return {
     display, factory, bus, oled, lcd,
     glass: () => (oled ? oled.glassText() : lcd!.glassText()),

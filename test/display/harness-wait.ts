@@ -1,0 +1,2 @@
+export { makeRig } from './harness';
+export { waitFor } from './fixtures';

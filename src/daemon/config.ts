@@ -567,3 +567,8 @@ export function formatListen(a: ListenAddress): string {
 export function wantsHelp(argv: string[]): boolean {
   return argv.some((a) => a === '--help' || a === '-h');
 }
+
+/** The environment variables the configuration reads, in --help order (for the shipped env file). */
+export function environmentVariables(): string[] {
+  return OPTIONS.filter((o) => o.env).map((o) => envName(o.flag));
+}

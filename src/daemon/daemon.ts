@@ -1,31 +1,61 @@
+import * as os from 'os';
+import * as path from 'path';
 import { Logger } from '../common/logger';
 import { createDisplay, Display, DisplayModel } from '../display/index';
 import { LocalBackend } from '../framework/local-backend';
+import { MesosBackend } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
+import { loadCredentials } from '../mesos/credentials';
+import { OperatorClient } from '../mesos/operator';
+import { SchedulerClient } from '../mesos/scheduler';
+import { scalarResource } from '../mesos/resources';
+import type { ExecutorInfo, FrameworkInfo } from '../mesos/types';
 import { scaleFor } from '../pi/precision';
-import { Config } from './config';
+import { ClusterTracker } from './cluster-view';
+import { Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
+import { BUNDLE_FILE, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand } from './executor-bundle';
+import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
+import { SystemdNotifier } from './notify';
 
 /** How often the display model is rebuilt; drivers cap their own refresh and send only changes. */
 const MODEL_INTERVAL_MS = 500;
+const STATUS_INTERVAL_MS = 5000;
+const AGENTS_INTERVAL_MS = 5000;
+/** Resources of one task and of the executor process itself (Node.js plus idle worker threads). */
+export const TASK_CPUS = 1;
+export const TASK_MEM_MB = 32;
+export const EXECUTOR_CPUS = 0.1;
+export const EXECUTOR_MEM_MB = 96;
 
 /**
- * Wires the framework, its backend and the display together and owns their lifecycle: start,
- * stop (SIGTERM) and display reload (SIGHUP). Protocol and pixel details live below it.
+ * Wires the framework, its backend, the display, sd_notify and the HTTP endpoints, and owns their
+ * lifecycle: start, stop (SIGTERM) and display reload (SIGHUP). Protocol and pixel details live
+ * below it.
  */
 export class Daemon {
   fw!: PiFramework;
-  private local?: LocalBackend;
+  local?: LocalBackend;
+  mesos?: MesosBackend;
+  private client?: SchedulerClient;
+  private operator?: OperatorClient;
+  private http?: DaemonHttpServer;
   private display: Display;
-  private modelTimer?: NodeJS.Timeout;
+  private readonly notifier: SystemdNotifier;
+  private readonly timers: NodeJS.Timeout[] = [];
   private readonly cpu = new ProcessCpuMeter();
+  private readonly cluster = new ClusterTracker();
+  private readonly updatesByState: Record<string, number> = {};
+  private loopLagMs = 0;
   private stopped = false;
-  /** Resolves when the run is complete (max terms reached) or the daemon was stopped. */
-  readonly finished: Promise<'complete' | 'stopped'>;
-  private resolveFinished!: (how: 'complete' | 'stopped') => void;
+  private ready = false;
+  /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
+  readonly finished: Promise<'complete' | 'stopped' | 'fatal'>;
+  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal') => void;
 
   constructor(private readonly config: Config, private readonly logger: Logger) {
     this.display = this.makeDisplay();
+    this.notifier = new SystemdNotifier({ logger });
     this.finished = new Promise((r) => { this.resolveFinished = r; });
   }
 
@@ -57,21 +87,216 @@ export class Daemon {
       this.logger.notice(`run complete: ${this.fw.ledger.acc.prefixEnd} terms, π = ${this.fw.certified().certified}`);
       this.resolveFinished('complete');
     });
-    if (c.master.kind !== 'local') throw new Error('the Mesos backend is not built yet: use --master local');
-    this.local = new LocalBackend(this.fw, c.master.workers, this.logger);
-    await this.local.start();
-    this.modelTimer = setInterval(() => this.refresh(), MODEL_INTERVAL_MS);
+    this.watchEventLoop();
+    if (c.http) await this.startHttp();
+    if (c.master.kind === 'local') {
+      this.local = new LocalBackend(this.fw, c.master.workers, this.logger);
+      await this.local.start();
+      await this.markReady();
+    } else {
+      await this.startMesos();
+    }
+    this.every(MODEL_INTERVAL_MS, () => this.refresh());
+    this.every(STATUS_INTERVAL_MS, () => void this.notifier.status(this.statusLine()));
+    this.notifier.startWatchdog(() => this.healthy());
     this.refresh();
     if (this.fw.complete) this.resolveFinished('complete');
   }
 
-  model(): DisplayModel {
-    const workers = this.local?.workers ?? 0;
+  private every(ms: number, f: () => void): void {
+    const t = setInterval(f, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Measures event-loop lag, for the watchdog: a loop stuck for seconds is not healthy. */
+  private watchEventLoop(): void {
+    let expected = Date.now() + 1000;
+    this.every(1000, () => {
+      const now = Date.now();
+      this.loopLagMs = Math.max(0, now - expected);
+      expected = now + 1000;
+    });
+  }
+
+  private healthy(): boolean {
+    if (this.loopLagMs > 5000) return false;
+    if (!this.client) return true;
+    // Subscribed, or working on it (connecting/backing off); 'failed' means a fatal error.
+    return this.client.state.status !== 'failed' && this.client.state.status !== 'stopped';
+  }
+
+  private async markReady(): Promise<void> {
+    if (this.ready) return;
+    this.ready = true;
+    await this.notifier.ready(this.statusLine());
+  }
+
+  private async startHttp(): Promise<void> {
+    const fetching = this.config.master.kind !== 'local' && this.config.executor.kind === 'fetch';
+    let executorDir: string | null = null;
+    if (fetching) {
+      executorDir = path.join(this.config.stateDir, 'executor');
+      await buildExecutorBundle(executorDir);
+    }
+    this.http = new DaemonHttpServer({
+      listen: this.config.http!,
+      logger: this.logger,
+      model: () => (this.fw ? this.model() : null),
+      statusExtra: () => ({ status: this.statusLine(), mode: this.config.master.kind, frameworkId: this.fw?.frameworkId ?? null }),
+      metrics: () => daemonMetricFamilies({
+        offersReceived: this.mesos?.offersReceived ?? 0,
+        offersDeclined: this.mesos?.offersDeclined ?? 0,
+        taskUpdatesByState: this.updatesByState,
+        tasksRunning: this.mesos?.tasksRunning ?? this.local?.pool.running ?? 0,
+        tasksLaunched: this.mesos?.tasksLaunched ?? this.fw?.tasksFinished ?? 0,
+        termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
+        termsPerSecond: this.fw?.throughput.rate() ?? 0,
+        certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),
+        displayBusErrors: 0,
+        masterReconnects: this.client?.state.reconnects ?? 0,
+        subscribed: this.client ? this.client.subscribed : true,
+      }),
+      executorDir,
+    });
+    await this.http.start();
+  }
+
+  private executorInfo(): ExecutorInfo {
+    const c = this.config;
+    let command;
+    if (c.executor.kind === 'command') command = installedExecutorCommand(c.executor.path);
+    else {
+      const bound = this.http?.address;
+      if (!bound || !c.executorUrlHost) {
+        throw new Error('--executor fetch needs the HTTP server (--http) and --executor-url-host, the address agents reach this daemon at');
+      }
+      command = fetchedExecutorCommand(bundleUrl(c.executorUrlHost, bound.port, BUNDLE_FILE));
+    }
     return {
-      cluster: localClusterView(workers, this.cpu),
-      pi: piView(this.fw),
-      framework: localFrameworkView(this.fw, this.local?.pool.running ?? 0),
+      type: 'CUSTOM',
+      executor_id: { value: 'pi-mesos-executor' },
+      name: 'pi-mesos executor',
+      command,
+      resources: [scalarResource('cpus', EXECUTOR_CPUS, c.role), scalarResource('mem', EXECUTOR_MEM_MB, c.role)],
     };
+  }
+
+  private async startMesos(): Promise<void> {
+    const c = this.config;
+    const master = c.master.kind === 'zk' ? c.master.url : (c.master as { masters: string[] }).masters.join(',');
+    const credentials = c.principal && c.secretFile ? loadCredentials(c.secretFile, c.principal) : undefined;
+    const tls = c.caFile ? { caFile: c.caFile } : undefined;
+    const framework: FrameworkInfo = {
+      user: c.user,
+      name: c.frameworkName,
+      failover_timeout: c.failoverTimeout,
+      checkpoint: true,
+      roles: [c.role],
+      hostname: os.hostname(),
+      capabilities: [{ type: 'MULTI_ROLE' }],
+    };
+    if (this.fw.frameworkId) framework.id = { value: this.fw.frameworkId };
+    if (c.principal) framework.principal = c.principal;
+    if (this.http?.address) framework.webui_url = `http://${formatListen(this.http.address)}/status`;
+    this.client = new SchedulerClient({
+      master, framework, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger,
+    });
+    this.client.on('update', (s) => { this.updatesByState[s.state] = (this.updatesByState[s.state] ?? 0) + 1; });
+    this.client.on('fatal', (e) => void this.onFatal(e));
+    this.client.on('disconnected', (why) => this.logger.warn(`lost the master: ${why}`));
+    if (c.teardown) {
+      this.client.once('subscribed', () => void this.teardown());
+      this.client.start();
+      return;
+    }
+    this.mesos = new MesosBackend({
+      fw: this.fw, client: this.client, logger: this.logger, executor: this.executorInfo(), role: c.role,
+      taskCpus: TASK_CPUS, taskMemMb: TASK_MEM_MB,
+    });
+    this.mesos.once('subscribed', () => void this.markReady());
+    this.mesos.start();
+    this.operator = new OperatorClient({ master, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger });
+    this.every(AGENTS_INTERVAL_MS, () => void this.pollAgents());
+  }
+
+  private async pollAgents(): Promise<void> {
+    if (!this.operator || !this.client?.subscribed) return;
+    try {
+      const agents = await this.operator.getAgents();
+      const byAgent = new Map<string, { cpus: number; memMb: number }>();
+      for (const t of this.fw.ledger.tasks()) {
+        const u = byAgent.get(t.agentId) ?? { cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB };
+        byAgent.set(t.agentId, { cpus: u.cpus + TASK_CPUS, memMb: u.memMb + TASK_MEM_MB });
+      }
+      this.cluster.update(agents, { byAgent });
+    } catch (e) {
+      this.logger.debug(`GET_AGENTS failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    try {
+      await this.client!.teardown();
+      this.logger.notice(`framework ${this.fw.frameworkId} torn down: its tasks are killed and it is removed from Mesos`);
+      this.fw.frameworkId = undefined;
+      this.fw.ledger.requeueAllInFlight();
+      await this.fw.persist();
+      this.resolveFinished('stopped');
+    } catch (e) {
+      this.logger.error('teardown failed', e);
+      this.resolveFinished('fatal');
+    }
+  }
+
+  private async onFatal(e: Error): Promise<void> {
+    this.logger.error(`Mesos refused this framework: ${e.message}`);
+    if (/removed|failover/i.test(e.message) && this.fw.frameworkId) {
+      // The stored framework ID is dead (failover timeout passed, or torn down): its tasks are
+      // gone, so their ranges go back to the queue and the next start registers anew.
+      this.logger.warn(`forgetting framework ID ${this.fw.frameworkId}; the next start registers a new framework`);
+      this.fw.frameworkId = undefined;
+      this.fw.ledger.requeueAllInFlight();
+      await this.fw.persist();
+    }
+    this.resolveFinished('fatal');
+  }
+
+  model(): DisplayModel {
+    if (this.local) {
+      return {
+        cluster: localClusterView(this.local.workers, this.cpu),
+        pi: piView(this.fw),
+        framework: localFrameworkView(this.fw, this.local.pool.running),
+      };
+    }
+    const st = this.client?.state;
+    const reason = this.mesos?.idleReason() ?? 'not subscribed';
+    const since = this.mesos?.lastOfferAt ? Math.round((Date.now() - this.mesos.lastOfferAt) / 1000) : null;
+    return {
+      cluster: this.cluster.view(),
+      pi: piView(this.fw),
+      framework: {
+        mode: 'mesos',
+        subscribed: Boolean(this.client?.subscribed),
+        master: st?.master ?? null,
+        heartbeatAgeSeconds: st?.lastHeartbeatAt ? Math.round((Date.now() - st.lastHeartbeatAt) / 1000) : null,
+        tasksRunning: this.fw.ledger.inFlightCount,
+        tasksLost: this.fw.tasksLost,
+        idleReason: reason === 'no offers' && since !== null ? `no offers for ${since}s` : reason,
+      },
+    };
+  }
+
+  /** The one line `systemctl status` shows. */
+  statusLine(): string {
+    if (!this.fw) return 'starting';
+    const c = this.fw.certified();
+    const rate = this.fw.throughput.rate();
+    const m = this.model();
+    const digits = c.decimals >= 0 ? `π ${c.certified} (${c.decimals} certified)` : 'π not yet certain';
+    const where = this.local ? `local[${this.local.workers}]` : this.client?.subscribed ? `subscribed to ${this.client.state.master}` : `master: ${this.client?.state.status ?? 'idle'}`;
+    return `${digits}, ${(rate / 1e6).toFixed(1)}M terms/s, cpus ${m.cluster.cpusUsedByUs.toFixed(1)}/${m.cluster.cpusTotal}, ${where}`;
   }
 
   private refresh(): void {
@@ -87,17 +312,24 @@ export class Daemon {
     await this.display.reopen().catch((e) => this.logger.error('display reopen failed', e));
   }
 
-  /** Stops launching, ends local workers, checkpoints, shows the final frame. Idempotent. */
+  /** Stops launching, checkpoints, shows the final frame; the Mesos framework stays registered. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.modelTimer) clearInterval(this.modelTimer);
+    await this.notifier.stopping();
+    for (const t of this.timers) clearInterval(t);
+    this.notifier.stopWatchdog();
     await this.local?.stop();
+    await this.mesos?.stop();
+    if (!this.mesos) await this.client?.stop();
+    await this.operator?.close();
     if (this.fw) {
       await this.fw.persist();
       this.refresh();
     }
     await this.display.close(this.config.displayOnStop).catch((e) => this.logger.error('display close failed', e));
+    await this.http?.close();
+    this.notifier.close();
     this.resolveFinished('stopped');
   }
 }

@@ -3,6 +3,7 @@ import { ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp
 import { Daemon } from './daemon';
 import { DaemonLogger } from './log';
 import { LedgerMismatchError } from '../framework/ledger';
+import { CredentialsError } from '../mesos/credentials';
 
 /** EX_SOFTWARE: an internal error; systemd restarts the service (Restart=on-failure). */
 const EX_SOFTWARE = 70;
@@ -53,16 +54,19 @@ async function main(): Promise<number> {
   try {
     await daemon.start();
   } catch (e) {
-    if (e instanceof LedgerMismatchError) {
+    // Both are configuration problems: restarting would not help (the unit does not restart on 78).
+    if (e instanceof LedgerMismatchError || e instanceof CredentialsError) {
       logger.error(e.message);
+      await daemon.stop();
       return EX_CONFIG;
     }
     throw e;
   }
   const how = await daemon.finished;
   if (how === 'complete') await stop('run complete');
+  if (how === 'fatal') await stop('fatal error');
   await stopping;
-  return 0;
+  return how === 'fatal' ? 1 : 0;
 }
 
 main().then(

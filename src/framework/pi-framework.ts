@@ -13,6 +13,8 @@ import { Throughput } from './throughput';
 
 export const TERMINAL_FAILURES = new Set([
   'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_KILLED',
+  // What reconciliation answers for a task the master does not know (partition-aware masters).
+  'TASK_UNKNOWN',
 ]);
 const ACTIVE = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
 

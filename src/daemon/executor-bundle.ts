@@ -1,0 +1,64 @@
+import { spawn } from 'child_process';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import type { CommandInfo } from '../mesos/types';
+
+/** The package root: this file runs from dist/src/daemon. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '../../..');
+export const BUNDLE_FILE = 'pi-mesos-executor.tar.gz';
+/** Where the executor's entry point lands in the sandbox once the fetcher has extracted the bundle. */
+const ENTRY = 'dist/src/executor/main.js';
+
+/** Compiled modules the executor needs: itself and what it imports, nothing of the daemon's rest. */
+const CODE = ['dist/src/common', 'dist/src/pi', 'dist/src/executor', 'dist/src/mesos', 'dist/src/daemon/log.js', 'proto', 'package.json'];
+
+/** The production dependencies of `name`, transitively, as node_modules paths. */
+async function dependencyClosure(root: string, names: string[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const todo = [...names];
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const pkg = JSON.parse(await fs.readFile(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    todo.push(...Object.keys(pkg.dependencies ?? {}));
+  }
+  return [...seen].sort().map((n) => path.join('node_modules', n));
+}
+
+/**
+ * Packs the executor (compiled JS, protos, protobufjs and its dependencies) into a tarball for the
+ * Mesos fetcher, so agents need nothing but Node.js. tar runs with an argument vector, no shell.
+ */
+export async function buildExecutorBundle(outDir: string, root = PACKAGE_ROOT): Promise<string> {
+  await fs.mkdir(outDir, { recursive: true });
+  const out = path.join(outDir, BUNDLE_FILE);
+  const tmp = `${out}.${process.pid}.tmp`;
+  const deps = await dependencyClosure(root, ['protobufjs']);
+  const entries = [...CODE, ...deps];
+  for (const e of entries) await fs.access(path.join(root, e));
+  await new Promise<void>((resolve, reject) => {
+    const tar = spawn('tar', ['-czf', tmp, '--exclude=*.map', '-C', root, ...entries], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    tar.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    tar.on('error', reject);
+    tar.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited ${code}: ${err.trim()}`))));
+  });
+  await fs.rename(tmp, out);
+  return out;
+}
+
+/** CommandInfo for an executor fetched as the bundle from `url`: `node` from the agent's PATH. */
+export function fetchedExecutorCommand(url: string): CommandInfo {
+  return {
+    uris: [{ value: url, extract: true, cache: false, executable: false }],
+    shell: false,
+    value: '/usr/bin/env',
+    arguments: ['env', 'node', ENTRY],
+  };
+}
+
+/** CommandInfo for an executor preinstalled on every agent at `file`. */
+export function installedExecutorCommand(file: string): CommandInfo {
+  return { shell: false, value: file, arguments: [file] };
+}

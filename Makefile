@@ -40,7 +40,7 @@ install:
 	@case '$(LIBDIR)' in */pi-mesos) ;; *) echo "make install: LIBDIR must end in /pi-mesos (it is replaced as a whole)" >&2; exit 1;; esac
 	rm -rf '$(DESTDIR)$(LIBDIR)'
 	install -d '$(DESTDIR)$(LIBDIR)/dist' '$(DESTDIR)$(LIBDIR)/node_modules' '$(DESTDIR)$(BINDIR)' \
-		'$(DESTDIR)$(UNITDIR)' '$(DESTDIR)$(SYSCONFDIR)/default' '$(DESTDIR)$(LIBDIR)/executor'
+		'$(DESTDIR)$(UNITDIR)' '$(DESTDIR)$(SYSCONFDIR)/default'
 	cp -R dist/src '$(DESTDIR)$(LIBDIR)/dist/src'
 	cp -R fonts proto '$(DESTDIR)$(LIBDIR)/'
 	install -m 0644 package.json README.md '$(DESTDIR)$(LIBDIR)/'
@@ -52,16 +52,6 @@ install:
 	printf '#!/bin/sh\n# pi-mesos daemon (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/daemon/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos'
 	printf '#!/bin/sh\n# pi-mesos executor (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/executor/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos-executor'
 	chmod 0755 '$(DESTDIR)$(BINDIR)/pi-mesos' '$(DESTDIR)$(BINDIR)/pi-mesos-executor'
-	@# The executor bundle the daemon serves to the Mesos fetcher: the same tree, run with the
-	@# agent's node (the fetcher extracts it into the sandbox as pi-mesos-executor/).
-	rm -rf '$(DESTDIR)$(LIBDIR)/executor/stage'
-	install -d '$(DESTDIR)$(LIBDIR)/executor/stage/pi-mesos-executor/bin'
-	cp -R '$(DESTDIR)$(LIBDIR)/dist' '$(DESTDIR)$(LIBDIR)/node_modules' '$(DESTDIR)$(LIBDIR)/proto' '$(DESTDIR)$(LIBDIR)/package.json' \
-		'$(DESTDIR)$(LIBDIR)/executor/stage/pi-mesos-executor/'
-	printf '#!/bin/sh\nexec node "$$(dirname "$$0")/../dist/src/executor/main.js" "$$@"\n' > '$(DESTDIR)$(LIBDIR)/executor/stage/pi-mesos-executor/bin/pi-mesos-executor'
-	chmod 0755 '$(DESTDIR)$(LIBDIR)/executor/stage/pi-mesos-executor/bin/pi-mesos-executor'
-	tar -C '$(DESTDIR)$(LIBDIR)/executor/stage' -czf '$(DESTDIR)$(LIBDIR)/executor/pi-mesos-executor.tar.gz' pi-mesos-executor
-	rm -rf '$(DESTDIR)$(LIBDIR)/executor/stage'
 	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/lib/pi-mesos/|$(LIBDIR)/|g' \
 		-e 's|/etc/default/pi-mesos|$(SYSCONFDIR)/default/pi-mesos|g' \
 		systemd/pi-mesos.service > '$(DESTDIR)$(UNITDIR)/pi-mesos.service'

@@ -247,13 +247,14 @@ export class TestMesosCluster extends EventEmitter {
 
   /**
    * Leadership moves to master `to` (default: the next one). The old leader's connections are
-   * cut, as when its process dies, and ZooKeeper is updated so zk:// clients follow.
+   * cut, as when its process dies (unless `keepConnections`: then only ZooKeeper tells), and
+   * ZooKeeper is updated so zk:// clients follow.
    */
-  async failover(to?: number): Promise<void> {
+  async failover(to?: number, options: { keepConnections?: boolean } = {}): Promise<void> {
     const from = this.leaderIndex;
     const target = to ?? ((from ?? -1) + 1) % this.masters.length;
     this.leaderIndex = target;
-    if (from !== null && from !== target) {
+    if (from !== null && from !== target && !options.keepConnections) {
       for (const f of this.frameworks.values()) f.stream?.destroy();
     }
     if (this.zk) await this.reorderZooKeeper(target);

@@ -1,0 +1,115 @@
+// The png and terminal panel drivers, and the README screenshots they produce.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { expect } from 'chai';
+import { PNG } from 'pngjs';
+import { createDisplay, parseDisplaySpec } from '../../src/display';
+import { PanelDisplay } from '../../src/display/panel-display';
+import { silentLogger } from '../../src/common/logger';
+import { DisplayModel } from '../../src/display/model';
+import { PageName, PanelSize } from '../../src/display/spec';
+import { CaptureStream, clusterModel, idleModel } from './fixtures';
+import { GOLDEN_DIR } from './harness';
+
+async function pngOf(size: PanelSize, page: PageName, model: DisplayModel, file: string): Promise<Buffer> {
+  const d = createDisplay(parseDisplaySpec(`png:${file},size=${size},pages=${page}`), { logger: silentLogger, refreshMs: 0 }) as PanelDisplay;
+  d.show(model);
+  await d.settled();
+  const png = fs.readFileSync(file);
+  await d.close('blank');
+  return png;
+}
+
+describe('png and terminal panel drivers', () => {
+  let dir: string;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-mesos-png-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the frame as a PNG whose pixels are the golden glass', async () => {
+    const file = path.join(dir, 'frame.png');
+    const d = createDisplay(parseDisplaySpec(`png:${file},size=128x64,pages=cluster,scale=3`), { logger: silentLogger, refreshMs: 0 }) as PanelDisplay;
+    d.show(clusterModel());
+    await d.settled();
+    const png = PNG.sync.read(fs.readFileSync(file));
+    expect([png.width, png.height]).to.deep.equal([384, 192]);
+    const golden = fs.readFileSync(path.join(GOLDEN_DIR, '128x64-cluster.txt'), 'utf8').trimEnd().split('\n');
+    let mismatches = 0;
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 128; x++) {
+      const lit = png.data[((y * 3 + 1) * png.width + x * 3 + 1) * 4 + 2] > 128;
+      if (lit !== (golden[y][x] === '#')) mismatches++;
+    }
+    expect(mismatches).to.equal(0);
+    // Unchanged frame: the file is not rewritten.
+    const mtime = fs.statSync(file).mtimeMs;
+    fs.utimesSync(file, new Date(0), new Date(0));
+    d.show(clusterModel());
+    await d.settled();
+    expect(fs.statSync(file).mtimeMs).to.equal(0);
+    expect(mtime).to.be.greaterThan(0);
+    await d.close('stopped');
+    expect(fs.statSync(file).mtimeMs).to.be.greaterThan(0); // the stopped frame was written
+  });
+
+  it('logs and survives an unwritable path', async () => {
+    const lines: string[] = [];
+    const logger = { ...silentLogger, error: (m: string) => { lines.push(m); } };
+    const d = createDisplay(parseDisplaySpec('png:/nonexistent-dir/x.png'), { logger, refreshMs: 0 }) as PanelDisplay;
+    expect(() => d.show(clusterModel())).to.not.throw();
+    await d.settled();
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/cannot write \/nonexistent-dir\/x\.png \(ENOENT\): check that its directory exists/);
+    await d.close('stopped');
+  });
+
+  const SHOTS: [PanelSize, PageName, string, () => DisplayModel][] = [];
+  for (const size of ['128x64', '128x32', '20x4', '16x2'] as PanelSize[]) {
+    SHOTS.push([size, 'cluster', 'cluster', clusterModel], [size, 'pi', 'pi', clusterModel], [size, 'framework', 'framework', clusterModel], [size, 'framework', 'framework-idle', idleModel]);
+  }
+  it('the README screenshots are what the png driver renders now (UPDATE_GOLDEN=1 regenerates)', async () => {
+    for (const [size, page, name, model] of SHOTS) {
+      const shot = path.join(GOLDEN_DIR, 'png', `${size}-${name}.png`);
+      const fresh = await pngOf(size, page, model(), path.join(dir, `${size}-${name}.png`));
+      if (process.env.UPDATE_GOLDEN === '1') {
+        fs.mkdirSync(path.dirname(shot), { recursive: true });
+        fs.writeFileSync(shot, fresh);
+      }
+      expect(fs.existsSync(shot), `${shot} missing`).to.equal(true);
+      expect(fs.readFileSync(shot).equals(fresh), `${shot} is stale`).to.equal(true);
+    }
+  });
+
+  it('terminal:size=128x32 draws the glass in half blocks, in place, only on change', async () => {
+    const out = new CaptureStream(true);
+    const d = createDisplay(parseDisplaySpec('terminal:size=128x32,pages=pi'), { logger: silentLogger, out, refreshMs: 0 }) as PanelDisplay;
+    d.show(clusterModel());
+    await d.settled();
+    d.show(clusterModel());
+    await d.settled();
+    expect(out.chunks).to.have.length(1);
+    const lines = out.chunks[0].replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n');
+    expect(lines[0]).to.equal('+' + '-'.repeat(128) + '+');
+    expect(lines).to.have.length(16 + 2 + 1);
+    expect(out.chunks[0]).to.match(/[▀▄█]/);
+    await d.close('blank');
+  });
+
+  it('terminal:size=20x4 draws the LCD characters', async () => {
+    const out = new CaptureStream(true);
+    const d = createDisplay(parseDisplaySpec('terminal:size=20x4,pages=pi'), { logger: silentLogger, out, refreshMs: 0 }) as PanelDisplay;
+    d.show(clusterModel());
+    await d.settled();
+    const text = out.chunks[0].replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    expect(text).to.include('|3.1415926~535       |');
+    expect(text).to.include('|terms/s        48.2M|');
+    await d.close('blank');
+  });
+
+  it('onStop overrides what close() shows', async () => {
+    const out = new CaptureStream(true);
+    const d = createDisplay(parseDisplaySpec('terminal'), { logger: silentLogger, out, refreshMs: 0, onStop: 'blank' });
+    d.show(clusterModel());
+    await d.close('stopped');
+    expect(out.chunks[out.chunks.length - 1]).to.equal('\x1b[H\x1b[J');
+  });
+});

@@ -3,6 +3,7 @@
 // Faults can be injected to prove the clients cope with what real clusters do.
 import { EventEmitter } from 'events';
 import * as http from 'http';
+import * as https from 'https';
 import type { Socket } from 'net';
 import * as zookeeper from 'node-zookeeper-client';
 import { randomUUID } from 'crypto';
@@ -33,6 +34,8 @@ export interface TestClusterOptions {
   credentials?: Credentials[];
   /** Register the masters in ZooKeeper as Mesos does (json.info_ nodes under `path`). */
   zookeeper?: { connectString: string; path: string };
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   logger?: Logger;
 }
 
@@ -93,7 +96,7 @@ export class TestMaster {
   }
 
   get url(): string {
-    return `http://${this.address}`;
+    return `${this.cluster.tls ? 'https' : 'http'}://${this.address}`;
   }
 
   infoJson(): string {
@@ -109,11 +112,13 @@ export class TestMaster {
   }
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       this.cluster.handle(this, req, res).catch((err: Error) => {
         reply(res, 500, `test master error: ${err.message}`);
       });
-    });
+    };
+    const tls = this.cluster.tls;
+    const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
     this.sockets = trackSockets(server);
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.port = (server.address() as { port: number }).port;
@@ -203,6 +208,10 @@ export class TestMesosCluster extends EventEmitter {
     const zk = this.options.zookeeper;
     if (!zk) throw new Error('this cluster has no ZooKeeper');
     return `zk://${zk.connectString}${zk.path}`;
+  }
+
+  get tls(): TestClusterOptions['tls'] {
+    return this.options.tls;
   }
 
   get leader(): TestMaster | undefined {

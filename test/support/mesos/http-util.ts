@@ -108,7 +108,7 @@ export class RecordIOStream {
 }
 
 /** Tracks a server's sockets so stop() can cut them all (keep-alive and streams included). */
-export function trackSockets(server: import('http').Server): Set<Socket> {
+export function trackSockets(server: import('net').Server): Set<Socket> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

@@ -49,6 +49,8 @@ install:
 	$(NODE) systemd/list-prod-modules.js . > '$(DESTDIR)$(LIBDIR)/.modules'
 	while read -r m; do mkdir -p "$(DESTDIR)$(LIBDIR)/$$(dirname "$$m")" && cp -R "$$m" "$(DESTDIR)$(LIBDIR)/$$m" || exit 1; done < '$(DESTDIR)$(LIBDIR)/.modules'
 	rm -f '$(DESTDIR)$(LIBDIR)/.modules'
+	@# Readable by the service's dynamic user whatever root's umask was.
+	chmod -R u=rwX,go=rX '$(DESTDIR)$(LIBDIR)'
 	printf '#!/bin/sh\n# pi-mesos daemon (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/daemon/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos'
 	printf '#!/bin/sh\n# pi-mesos executor (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/executor/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos-executor'
 	chmod 0755 '$(DESTDIR)$(BINDIR)/pi-mesos' '$(DESTDIR)$(BINDIR)/pi-mesos-executor'

@@ -16,8 +16,8 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
   });
 }
 
-function make(args: string[]): SpawnSyncReturns<string> {
-  const r = run('make', ['--no-print-directory', ...args]);
+function make(args: string[], umask = '022'): SpawnSyncReturns<string> {
+  const r = run('sh', ['-c', `umask ${umask} && exec make --no-print-directory "$@"`, 'sh', ...args]);
   if (r.status !== 0) throw new Error(`make ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -139,7 +139,13 @@ describe('make install / uninstall', function () {
     before(() => { dest = path.join(tmp, 'dest'); });
 
     it('installs under DESTDIR with the unit pointing at PREFIX, keeps an edited settings file, and uninstalls', () => {
-      make(['install', `DESTDIR=${dest}`]);
+      // A hardened root umask must not leave files the service's dynamic user cannot read.
+      make(['install', `DESTDIR=${dest}`], '077');
+      for (const p of ['usr/local/lib/pi-mesos/dist/src/daemon/main.js', 'usr/local/lib/pi-mesos/node_modules/protobufjs/package.json',
+        'usr/local/lib/systemd/system/pi-mesos.service', 'etc/default/pi-mesos']) {
+        expect(fs.statSync(path.join(dest, p)).mode & 0o004, `${p} world-readable`).to.equal(0o004);
+      }
+      expect(fs.statSync(path.join(dest, 'usr/local/lib/pi-mesos/dist/src/daemon')).mode & 0o005).to.equal(0o005);
       const unit = fs.readFileSync(path.join(dest, 'usr/local/lib/systemd/system/pi-mesos.service'), 'utf8');
       expect(unit).to.include('ExecStart=/usr/local/bin/pi-mesos\n');
       expect(unit).to.include('EnvironmentFile=-/etc/default/pi-mesos\n');

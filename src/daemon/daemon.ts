@@ -22,10 +22,15 @@ import { SystemdNotifier } from './notify';
 const MODEL_INTERVAL_MS = 500;
 const STATUS_INTERVAL_MS = 5000;
 const AGENTS_INTERVAL_MS = 5000;
-/** Resources of one task and of the executor process itself (Node.js plus idle worker threads). */
-export const TASK_CPUS = 1;
+/**
+ * Resources of one task and of the executor process itself (Node.js plus idle worker threads).
+ * The executor's share is small and the task's a little under one CPU so that an agent with n
+ * CPUs runs n tasks (n·0.95 + 0.05 ≤ n): with a whole CPU per task plus any executor share, a
+ * 4-core Pi would run only 3, and a 1-core agent none at all.
+ */
+export const TASK_CPUS = 0.95;
 export const TASK_MEM_MB = 32;
-export const EXECUTOR_CPUS = 0.1;
+export const EXECUTOR_CPUS = 0.05;
 export const EXECUTOR_MEM_MB = 96;
 
 /**

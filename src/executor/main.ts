@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import * as os from 'os';
 import { DaemonLogger, parseLogLevel } from '../daemon/log';
 import { ExecutorClient } from '../mesos/executor';
 import { PiExecutor } from './pi-executor';
@@ -16,16 +15,21 @@ function main(): void {
     process.stderr.write(`pi-mesos-executor: ${(e as Error).message}\n`);
     process.exit(78);
   }
-  const workers = Number(process.env.PI_MESOS_EXECUTOR_WORKERS) || (os.availableParallelism ? os.availableParallelism() : os.cpus().length);
   const idleSeconds = Number(process.env.PI_MESOS_EXECUTOR_IDLE_SECONDS ?? 300);
-  const pool = new WorkerPool(workers);
+  const duty = Number(process.env.PI_MESOS_EXECUTOR_DUTY ?? 1);
+  if (!(duty > 0 && duty <= 1)) {
+    process.stderr.write(`pi-mesos-executor: PI_MESOS_EXECUTOR_DUTY ${process.env.PI_MESOS_EXECUTOR_DUTY} is not in (0, 1]\n`);
+    process.exit(78);
+  }
+  // Starts with one thread and grows to as many tasks as the agent runs at once.
+  const pool = new WorkerPool(1, { duty });
   const executor = new PiExecutor(client, pool, {
     logger,
     idleExitMs: idleSeconds * 1000,
     onExit: (code) => process.exit(code),
   });
   process.on('SIGTERM', () => void executor.shutdown('SIGTERM'));
-  logger.info(`pi-mesos-executor ${client.environment.executorId} for framework ${client.environment.frameworkId}, ${workers} workers`);
+  logger.info(`pi-mesos-executor ${client.environment.executorId} for framework ${client.environment.frameworkId}${duty < 1 ? `, duty ${duty}` : ''}`);
   executor.start();
 }
 

@@ -64,6 +64,8 @@ export class PiExecutor {
 
   private pump(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    // Each task came with its own CPU from Mesos, so each gets a thread at once.
+    while (this.pool.idle < this.queue.length) this.pool.grow();
     while (this.pool.idle > 0 && this.queue.length > 0) {
       const task = this.queue.shift()!;
       this.running.set(task.task_id.value, task);

@@ -1,6 +1,7 @@
-import { parentPort } from 'worker_threads';
-import { scaleFor } from '../pi/precision';
-import { sumRange } from '../pi/range-sum';
+import { parentPort, workerData } from 'worker_threads';
+import { Scale, scaleFor } from '../pi/precision';
+import { RangeSum, sumRange } from '../pi/range-sum';
+import { TermRange } from '../pi/range';
 import { decodeTask, encodeResult } from './task-codec';
 
 // Runs in a worker thread: one range at a time, so a long sum never blocks the executor's or the
@@ -15,12 +16,36 @@ export type WorkerReply =
   | { taskId: string; ok: true; result: Uint8Array; computeSeconds: number }
   | { taskId: string; ok: false; message: string };
 
+/** Fraction of the time a worker computes (1: flat out). See WorkerPoolOptions.duty. */
+const duty: number = (workerData as { duty?: number } | null)?.duty ?? 1;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Terms per slice when running below full duty: short enough to keep the duty cycle smooth. */
+const SLICE_TERMS = 1 << 21;
+
+/**
+ * Sums the range in slices, resting between them so the thread computes only `duty` of the time.
+ * Slices are aligned sub-ranges, and sums of aligned sub-ranges add up exactly to the whole.
+ */
+function sumWithDuty(range: TermRange, scale: Scale): RangeSum {
+  if (duty >= 1) return sumRange(range, scale);
+  let total: RangeSum | undefined;
+  for (let start = range.start; start < range.start + range.count; start += SLICE_TERMS) {
+    const count = Math.min(SLICE_TERMS, range.start + range.count - start);
+    const t0 = Date.now();
+    const part = sumRange({ start, count }, scale);
+    total = total ? { ...total, count: total.count + count, value: total.value + part.value, errUnits: total.errUnits + part.errUnits } : part;
+    const rest = ((Date.now() - t0) * (1 - duty)) / duty;
+    if (rest > 0) Atomics.wait(sleeper, 0, 0, rest);
+  }
+  return total!;
+}
+
 parentPort?.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     const task = decodeTask(req.payload);
     const t0 = process.hrtime.bigint();
-    const sum = sumRange(task, scaleFor(task.digits));
+    const sum = sumWithDuty(task, scaleFor(task.digits));
     const computeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const result = encodeResult({ ...sum, rangeId: task.rangeId, computeSeconds });
     reply = { taskId: req.taskId, ok: true, result, computeSeconds };

@@ -7,6 +7,15 @@ export type TaskOutcome =
   | { kind: 'failed'; message: string }
   | { kind: 'killed' };
 
+export interface WorkerPoolOptions {
+  script?: string;
+  /**
+   * Fraction of the time each worker computes, in (0, 1]: below 1 the worker rests between
+   * slices. For Pis that overheat, or to share an agent politely.
+   */
+  duty?: number;
+}
+
 interface Slot {
   worker: Worker;
   busy?: { taskId: string; resolve: (o: TaskOutcome) => void; startedNs: bigint };
@@ -22,13 +31,20 @@ export class WorkerPool {
   private busyNs = 0n;
   private readonly script: string;
 
-  constructor(readonly size: number, script = path.join(__dirname, 'range-worker.js')) {
-    this.script = script;
-    for (let i = 0; i < size; i++) this.slots.push({ worker: this.spawn() });
+  constructor(initialSize: number, private readonly options: WorkerPoolOptions = {}) {
+    this.script = options.script ?? path.join(__dirname, 'range-worker.js');
+    for (let i = 0; i < initialSize; i++) this.slots.push({ worker: this.spawn() });
+  }
+
+  get size(): number { return this.slots.length; }
+
+  /** Adds a worker thread (an executor grows to as many tasks as Mesos gives it CPUs for). */
+  grow(): void {
+    if (!this.closed) this.slots.push({ worker: this.spawn() });
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script);
+    const w = new Worker(this.script, { workerData: { duty: this.options.duty ?? 1 } });
     w.unref();
     w.on('message', (reply: WorkerReply) => this.onReply(w, reply));
     w.on('error', (err) => this.onCrash(w, err.message));

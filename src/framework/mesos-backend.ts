@@ -107,21 +107,23 @@ export class MesosBackend extends EventEmitter {
 
   private async onSubscribed(info: SubscribedInfo): Promise<void> {
     const fw = this.o.fw;
+    // The tasks in flight now are the ones to adopt; launches from offers on this new stream are not.
+    const adopt = this.o.fw.ledger.tasks();
+    this.subscribedAt = this.now();
+    this.suppressed = false;
+    this.o.logger.debug(`backend: subscribed as ${info.frameworkId}, adopting ${adopt.length} tasks`);
     if (fw.frameworkId !== info.frameworkId) {
       fw.frameworkId = info.frameworkId;
       await fw.persist();
     }
-    this.subscribedAt = this.now();
-    this.o.logger.notice(`subscribed to ${info.master} as framework ${info.frameworkId}${info.resubscribed ? ' (resubscribed)' : ''}`);
-    this.suppressed = false;
-    await this.reconcile();
+    await this.reconcile(adopt);
     this.emit('subscribed', info);
   }
 
-  /** Asks the master for the state of every task the ledger has in flight. */
-  async reconcile(): Promise<void> {
+  /** Asks the master for the state of the given tasks (default: every task in flight). */
+  async reconcile(which = this.o.fw.ledger.tasks()): Promise<void> {
     this.lastReconcileAt = this.now();
-    const tasks = this.o.fw.ledger.tasks().map((t) => ({ task_id: t.taskId, agent_id: t.agentId }));
+    const tasks = which.map((t) => ({ task_id: t.taskId, agent_id: t.agentId }));
     if (tasks.length === 0) return;
     this.o.logger.info(`reconciling ${tasks.length} tasks`);
     await this.o.client.reconcile(tasks).catch((e) => this.o.logger.warn(`reconcile failed: ${(e as Error).message}`));

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { startDaemon } from '../support/daemon-process';
+import { daemonArgs, expectExactRun, PiTestBed, readFrameworkState, startPiTestBed } from '../support/pi-cluster';
+import { waitFor } from '../support/wait';
+
+// The daemon as a real child process, the real executor on three test agents of different sizes
+// and speeds, the test master speaking the v1 scheduler API; faults injected mid-run.
+describe('pi framework on Mesos, end to end', function () {
+  this.timeout(120_000);
+  let bed: PiTestBed;
+  afterEach(async () => { await bed?.cleanup(); });
+
+  const MAX = 96_000_000;
+
+  it('spreads ranges over agents of different sizes and speeds and adds them up exactly', async () => {
+    bed = await startPiTestBed();
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX));
+    const end = await d.exited;
+    expect(end.code, d.output()).to.equal(0);
+    const s = await expectExactRun(bed.stateDir, MAX);
+    const fw = bed.cluster.framework()!;
+    expect(s.frameworkId).to.equal(fw.id);
+    expect(fw.info.checkpoint).to.equal(true);
+    expect(fw.info.failover_timeout).to.equal(604800);
+    const agentsUsed = new Set([...bed.cluster.tasks.values()].map((t) => t.agentId));
+    expect(agentsUsed.size, 'tasks ran on every agent').to.equal(3);
+    expect(d.output()).to.match(/NOTICE.*subscribed to .* as framework/);
+    expect(d.output()).to.match(/NOTICE.*new certified digit/);
+    // One line per meaningful event, not one per offer: offers are debug only (suppressing and
+    // reviving are events, each said once).
+    const offerLines = d.output().split('\n').filter((l) => /(INFO|NOTICE|WARN)/.test(l) && /offer/i.test(l));
+    expect(offerLines.length, offerLines.join('\n')).to.be.at.most(2);
+    expect(d.output().split('\n').filter((l) => /DEBUG.*declining offer/.test(l)).length).to.be.greaterThan(0);
+  });
+
+  it('survives kill -9 of the daemon: resubscribes with the same framework ID and counts every range once', async () => {
+    bed = await startPiTestBed();
+    const args = daemonArgs(bed, bed.cluster.masterSpec, MAX);
+    const first = startDaemon(args);
+    await waitFor(async () => {
+      const s = await readFrameworkState(bed.stateDir);
+      return s && s.ledger.prefixEnd > 0 && s.ledger.inFlight.length > 0;
+    }, 60_000, 'finished and in-flight ranges');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const id = bed.cluster.framework()!.id;
+    const second = startDaemon(args);
+    const end = await second.exited;
+    expect(end.code, second.output()).to.equal(0);
+    expect(second.output()).to.match(/resubscribed/);
+    expect(bed.cluster.frameworks.size).to.equal(1);
+    expect(bed.cluster.framework()!.id).to.equal(id);
+    expect(second.output()).to.match(/reconciling \d+ tasks/);
+    await expectExactRun(bed.stateDir, MAX);
+  });
+
+  it('recomputes the ranges of a lost agent elsewhere, once', async () => {
+    bed = await startPiTestBed();
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX));
+    const victim = bed.agents[2];
+    await waitFor(() => [...bed.cluster.tasks.values()].some((t) => t.agentId === victim.id && t.state === 'TASK_RUNNING'), 60_000, 'a running task on the victim');
+    await bed.cluster.loseAgent(victim.id, 'unreachable');
+    const end = await d.exited;
+    expect(end.code, d.output()).to.equal(0);
+    expect(d.output()).to.match(/WARN.*task \S+ lost .*requeued/);
+    await expectExactRun(bed.stateDir, MAX);
+  });
+
+  it('changes nothing when updates arrive twice', async () => {
+    bed = await startPiTestBed();
+    bed.cluster.faults.duplicateUpdates = 1000;
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX));
+    const end = await d.exited;
+    expect(end.code, d.output()).to.equal(0);
+    expect(bed.cluster.faults.duplicateUpdates).to.be.below(1000);
+    await expectExactRun(bed.stateDir, MAX);
+  });
+
+  it('follows a master failover and continues', async () => {
+    bed = await startPiTestBed({ masters: 2 });
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX));
+    await waitFor(async () => ((await readFrameworkState(bed.stateDir))?.ledger.prefixEnd ?? 0) > 0, 60_000, 'progress');
+    await bed.cluster.failover(1);
+    const end = await d.exited;
+    expect(end.code, d.output()).to.equal(0);
+    expect(bed.cluster.framework()!.subscribeCount).to.be.at.least(2);
+    expect(d.output()).to.match(new RegExp(`subscribed to \\S*${bed.cluster.masters[1].address}`));
+    await expectExactRun(bed.stateDir, MAX);
+  });
+});

@@ -1,0 +1,81 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { expect } from 'chai';
+import { FrameworkState, PiFramework } from '../../src/framework/pi-framework';
+import { scaleFor } from '../../src/pi/precision';
+import { sumRange } from '../../src/pi/range-sum';
+import { TestMesosCluster, TestClusterOptions } from './mesos/cluster';
+import { TestAgent } from './mesos/agent';
+
+export const EXECUTOR_MAIN = path.resolve(__dirname, '../../src/executor/main.js');
+
+/** An executable that starts the real pi executor: what a preinstalled `--executor command:` is. */
+export async function writeExecutorLauncher(dir: string): Promise<string> {
+  const file = path.join(dir, 'pi-mesos-executor');
+  await fs.writeFile(file, `#!/bin/sh\nexec "${process.execPath}" "${EXECUTOR_MAIN}" "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+export interface PiTestBed {
+  dir: string;
+  stateDir: string;
+  launcher: string;
+  cluster: TestMesosCluster;
+  agents: TestAgent[];
+  cleanup(): Promise<void>;
+}
+
+/** A test Mesos cluster with agents of different sizes and speeds (duty), and a state dir. */
+export async function startPiTestBed(options: TestClusterOptions = {}, agentSpecs = [
+  { cpus: 1, mem: 512, duty: 1 },
+  { cpus: 2, mem: 1024, duty: 0.5 },
+  { cpus: 3, mem: 2048, duty: 1 },
+]): Promise<PiTestBed> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-e2e-'));
+  const launcher = await writeExecutorLauncher(dir);
+  const cluster = new TestMesosCluster({ heartbeatIntervalSeconds: 0.5, statusUpdateRetryMs: 300, ...options });
+  await cluster.start();
+  const agents: TestAgent[] = [];
+  for (const [i, a] of agentSpecs.entries()) {
+    agents.push(await cluster.addAgent({
+      hostname: `pi${i + 1}.cluster.lan`, cpus: a.cpus, mem: a.mem,
+      env: { PI_MESOS_EXECUTOR_DUTY: String(a.duty), PI_MESOS_EXECUTOR_IDLE_SECONDS: '0' },
+      recoveryTimeoutMs: 20_000, subscriptionBackoffMaxMs: 200,
+    }));
+  }
+  return {
+    dir, stateDir: path.join(dir, 'state'), launcher, cluster, agents,
+    async cleanup() {
+      await cluster.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function daemonArgs(bed: PiTestBed, master: string, maxTerms: number, extra: string[] = []): string[] {
+  return [
+    '--master', master, '--executor', `command:${bed.launcher}`, '--display', 'none', '--http', 'off',
+    '--state-dir', bed.stateDir, '--max-terms', String(maxTerms), '--target-task-seconds', '1', '--log-level', 'debug', ...extra,
+  ];
+}
+
+export async function readFrameworkState(stateDir: string): Promise<FrameworkState | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(PiFramework.stateFile(stateDir), 'utf8')) as FrameworkState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run's result equals the uninterrupted exact sum of [0, maxTerms): nothing lost or doubled. */
+export async function expectExactRun(stateDir: string, maxTerms: number): Promise<FrameworkState> {
+  const s = (await readFrameworkState(stateDir))!;
+  expect(s.ledger.prefixEnd).to.equal(maxTerms);
+  expect(s.ledger.inFlight).to.deep.equal([]);
+  expect(s.ledger.queue).to.deep.equal([]);
+  const whole = sumRange({ start: 0, count: maxTerms }, scaleFor(20));
+  expect(s.ledger.prefixValue).to.equal(whole.value.toString());
+  expect(s.ledger.prefixErrUnits).to.equal(whole.errUnits.toString());
+  return s;
+}

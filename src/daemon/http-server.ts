@@ -185,7 +185,14 @@ export class DaemonHttpServer {
       } else if (url.pathname === '/metrics') {
         this.send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', formatMetrics(this.opts.metrics()));
       } else if (url.pathname.startsWith('/executor/')) {
-        this.serveBundle(req, res, decodeURIComponent(url.pathname.slice('/executor/'.length)));
+        let name: string;
+        try {
+          name = decodeURIComponent(url.pathname.slice('/executor/'.length));
+        } catch {
+          this.send(req, res, 400, 'text/plain; charset=utf-8', 'bad request\n');
+          return;
+        }
+        this.serveBundle(req, res, name);
       } else if (url.pathname === '/') {
         this.send(req, res, 200, 'text/plain; charset=utf-8', 'pi-mesos: /status /metrics' + (this.opts.executorDir ? ' /executor/' : '') + '\n');
       } else {

@@ -129,13 +129,21 @@ export class SystemdNotifier {
     this.timer = null;
   }
 
-  /** STOPPING=1 (and a last status line); stops the watchdog timer. Resolves once handed over. */
-  stopping(status?: string): Promise<void> {
+  /**
+   * STOPPING=1 (and a last status line); stops the watchdog timer. Resolves once handed over, or
+   * after `maxWaitMs` at most: the datagram leaves before systemd-notify waits for the manager's
+   * answer, so a shutdown need not wait out a busy manager.
+   */
+  stopping(status?: string, maxWaitMs = 2000): Promise<void> {
     this.stopWatchdog();
-    return this.request((p) => {
+    const sent = this.request((p) => {
       p.stopping = true;
       if (status !== undefined) p.status = oneLine(status);
     });
+    if (!this.enabled) return sent;
+    let timer: NodeJS.Timeout | undefined;
+    const capped = new Promise<void>((resolve) => { timer = setTimeout(resolve, maxWaitMs); });
+    return Promise.race([sent, capped]).finally(() => clearTimeout(timer));
   }
 
   /** Stops the timer; a message already in flight still completes. */

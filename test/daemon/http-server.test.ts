@@ -127,6 +127,7 @@ describe('daemon/http-server', () => {
     for (const p of ['/executor/..%2Fsecret', '/executor/../secret', '/executor/.hidden', '/executor/missing.tar.gz', '/executor/', '/nope']) {
       expect((await request(port, p)).status, p).to.equal(404);
     }
+    expect((await request(port, '/executor/%E0%A4%A')).status).to.equal(400);
     expect((await request(port, '/status', 'POST')).status).to.equal(405);
   });
 

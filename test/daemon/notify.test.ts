@@ -142,6 +142,17 @@ describe('daemon/notify', () => {
       expect(sock.messages[1].get('WATCHDOG')).to.equal('1');
     });
 
+    it('does not hold a shutdown for a manager that is slow to answer', async () => {
+      const n = notifier();
+      await sock.pause();
+      // Resolves by its cap although the listener reads nothing (systemd-notify waits up to 5 s).
+      await n.stopping('stopping', 200);
+      expect(n.inFlight).to.equal(true);
+      sock.resume();
+      await settled(n);
+      expect(sock.messages[0].get('STOPPING')).to.equal('1');
+    });
+
     it('sends WATCHDOG=1 at half WATCHDOG_USEC only while healthy', async () => {
       const n = notifier({ WATCHDOG_USEC: '100000' });
       expect(n.watchdogIntervalMs).to.equal(50);

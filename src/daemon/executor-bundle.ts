@@ -10,7 +10,7 @@ export const BUNDLE_FILE = 'pi-mesos-executor.tar.gz';
 const ENTRY = 'dist/src/executor/main.js';
 
 /** Compiled modules the executor needs: itself and what it imports, nothing of the daemon's rest. */
-const CODE = ['dist/src/common', 'dist/src/pi', 'dist/src/executor', 'dist/src/mesos', 'dist/src/daemon/log.js', 'proto', 'package.json'];
+const CODE = ['dist/src/common', 'dist/src/pi', 'dist/src/executor', 'dist/src/mesos', 'proto', 'package.json'];
 
 /** The production dependencies of `name`, transitively, as node_modules paths. */
 async function dependencyClosure(root: string, names: string[]): Promise<string[]> {

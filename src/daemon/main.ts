@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
 import { Daemon } from './daemon';
-import { DaemonLogger } from './log';
+import { DaemonLogger } from '../common/log';
 import { LedgerMismatchError } from '../framework/ledger';
 import { CredentialsError } from '../mesos/credentials';
 
@@ -30,12 +30,15 @@ async function main(): Promise<number> {
   }
   const logger = new DaemonLogger({ level: config.logLevel });
   for (const w of config.warnings) logger.warn(w);
+  // Logged with the whole stack, never rate-limited, then exit non-zero so systemd restarts us.
   process.on('uncaughtException', (e) => {
-    logger.error(`uncaught exception: ${e.stack ?? e.message}`);
+    logger.fatal('uncaught exception', e);
+    logger.close();
     process.exit(EX_SOFTWARE);
   });
   process.on('unhandledRejection', (e) => {
-    logger.error(`unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    logger.fatal('unhandled rejection', e);
+    logger.close();
     process.exit(EX_SOFTWARE);
   });
 
@@ -66,6 +69,7 @@ async function main(): Promise<number> {
   if (how === 'complete') await stop('run complete');
   if (how === 'fatal') await stop('fatal error');
   await stopping;
+  logger.close();
   return how === 'fatal' ? 1 : 0;
 }
 

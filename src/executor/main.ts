@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { DaemonLogger, parseLogLevel } from '../daemon/log';
+import { DaemonLogger, parseLogLevel } from '../common/log';
 import { ExecutorClient } from '../mesos/executor';
 import { PiExecutor } from './pi-executor';
 import { WorkerPool } from './worker-pool';

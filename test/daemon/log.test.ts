@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DaemonLogger, journalStreamMatches } from '../../src/daemon/log';
+import { DaemonLogger, journalStreamMatches } from '../../src/common/log';
 import { waitFor } from './support/wait';
 
 class Sink {

@@ -1,10 +1,10 @@
-// The daemon's Logger: one line per event on stderr. Under systemd, stderr is a stream to journald,
+// The Logger of the daemon and the executor: one line per event on stderr. Under systemd, stderr is a stream to journald,
 // which reads a "<N>" syslog-priority prefix on each line (sd-daemon(3)), so `journalctl -p warning`
 // and the red/bold colouring work; elsewhere each line carries an ISO timestamp and the level.
 // A failing master or panel can produce the same error many times a second: after the first one,
 // identical lines are counted and summarised once per window instead of flooding the journal.
 import * as fs from 'fs';
-import { Logger, LogLevel } from '../common/logger';
+import { Logger, LogLevel } from './logger';
 
 export const LEVELS: readonly LogLevel[] = ['error', 'warn', 'notice', 'info', 'debug'];
 

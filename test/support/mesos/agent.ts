@@ -16,6 +16,7 @@ import {
 import { randomUuidBytes, uuidToString } from '../../../src/mesos/uuid';
 import type { TestMesosCluster } from './cluster';
 import { negotiate, readBody, RecordIOStream, reply, trackSockets } from './http-util';
+import { fetchUri } from './fetcher';
 import type { Quantities } from './resources';
 
 export interface TestAgentOptions {
@@ -146,8 +147,8 @@ export class TestAgent {
       if (e.killTimer) clearTimeout(e.killTimer);
       if (e.process && e.process.exitCode === null && e.process.signalCode === null) {
         e.process.kill('SIGKILL');
-        if (e.exited) exits.push(e.exited);
       }
+      if (e.exited) exits.push(e.exited);
     }
     await Promise.all(exits);
     await this.closeServer();
@@ -166,14 +167,7 @@ export class TestAgent {
   launch(frameworkInfo: FrameworkInfo, executorInfo: ExecutorInfo, task: TaskInfo): void {
     const frameworkId = frameworkInfo.id?.value as string;
     const key = `${frameworkId}/${executorInfo.executor_id.value}`;
-    let e = this.executors.get(key);
-    if (!e) {
-      e = this.startExecutor(frameworkInfo, executorInfo);
-      if (!e) {
-        this.agentUpdate(frameworkId, task, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', 'Failed to launch the executor');
-        return;
-      }
-    }
+    const e = this.executors.get(key) ?? this.startExecutor(frameworkInfo, executorInfo);
     if (e.stream && !e.stream.closed) this.sendLaunch(e, task);
     else e.queued.push(task);
   }
@@ -236,12 +230,31 @@ export class TestAgent {
 
   // ---- executors ----
 
-  private startExecutor(frameworkInfo: FrameworkInfo, info: ExecutorInfo): AgentExecutor | undefined {
+  private startExecutor(frameworkInfo: FrameworkInfo, info: ExecutorInfo): AgentExecutor {
     const frameworkId = frameworkInfo.id?.value as string;
     const executorId = info.executor_id.value;
     const containerId = randomUUID();
     const sandbox = path.join(this.workDir, 'frameworks', frameworkId, 'executors', executorId, 'runs', containerId);
     fs.mkdirSync(sandbox, { recursive: true });
+    const record: AgentExecutor = {
+      frameworkId, executorId, info, frameworkInfo, containerId, sandbox, queued: [],
+      tasks: new Map(), subscribeCount: 0, seenUuids: new Set(), shuttingDown: false,
+    };
+    this.executors.set(`${frameworkId}/${executorId}`, record);
+    record.exited = this.fetchAndSpawn(record);
+    return record;
+  }
+
+  /** Fetches the URIs, then runs the executor; resolves when the process is gone. */
+  private async fetchAndSpawn(record: AgentExecutor): Promise<void> {
+    const { frameworkId, executorId, info, frameworkInfo, sandbox } = record;
+    try {
+      for (const uri of info.command?.uris ?? []) await fetchUri(uri, sandbox);
+    } catch (err) {
+      this.launchFailed(record, `Failed to fetch URIs: ${(err as Error).message}`);
+      return;
+    }
+    if (!this.executors.has(`${frameworkId}/${executorId}`) || !this.running) return;
     const checkpoint = frameworkInfo.checkpoint === true;
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
@@ -275,17 +288,14 @@ export class TestAgent {
         child = spawn('/bin/sh', ['-c', command.value as string], { env, cwd: sandbox, stdio: ['ignore', out, err] });
       }
     } catch (e) {
-      this.cluster.logger.error(`test agent: cannot start executor ${executorId}`, e);
-      return undefined;
+      this.launchFailed(record, `Failed to launch the executor: ${(e as Error).message}`);
+      return;
     } finally {
       fs.closeSync(out);
       fs.closeSync(err);
     }
-    const record: AgentExecutor = {
-      frameworkId, executorId, info, frameworkInfo, containerId, sandbox, process: child, queued: [],
-      tasks: new Map(), subscribeCount: 0, seenUuids: new Set(), shuttingDown: false,
-    };
-    record.exited = new Promise<void>((resolve) => {
+    record.process = child;
+    await new Promise<void>((resolve) => {
       child.on('error', (e2) => {
         this.cluster.logger.error(`test agent: executor ${executorId} failed to start`, e2);
       });
@@ -294,8 +304,15 @@ export class TestAgent {
         resolve();
       });
     });
-    this.executors.set(`${frameworkId}/${executorId}`, record);
-    return record;
+  }
+
+  private launchFailed(record: AgentExecutor, message: string): void {
+    this.cluster.logger.error(`test agent: ${message}`);
+    this.executors.delete(`${record.frameworkId}/${record.executorId}`);
+    for (const task of record.queued.splice(0)) {
+      this.agentUpdate(record.frameworkId, task, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', message, record.executorId);
+    }
+    this.cluster.executorTerminated(this, record.frameworkId, record.executorId, -1);
   }
 
   private executorExited(e: AgentExecutor, status: number): void {

@@ -65,7 +65,18 @@ export class HttpTransport {
   }
 
   /** An ordinary request on the shared keep-alive connection(s); resolves with the whole body. */
-  request(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<HttpResponse> {
+  async request(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<HttpResponse> {
+    try {
+      return await this.requestOnce(url, method, headers, body);
+    } catch (err) {
+      // A kept-alive connection the server had already closed: the request never reached it,
+      // so sending it once more on a fresh connection cannot duplicate it (Node's advice).
+      if ((err as { staleSocket?: boolean }).staleSocket) return this.requestOnce(url, method, headers, body);
+      throw err;
+    }
+  }
+
+  private requestOnce(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const target = new URL(url);
       const isHttps = target.protocol === 'https:';
@@ -84,7 +95,10 @@ export class HttpTransport {
       req.setTimeout(this.requestTimeoutMs, () => {
         req.destroy(new Error(`no answer from ${target.host} within ${this.requestTimeoutMs} ms`));
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && err.code === 'ECONNRESET') Object.assign(err, { staleSocket: true });
+        reject(err);
+      });
       req.end(body);
     });
   }

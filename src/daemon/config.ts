@@ -49,6 +49,8 @@ export interface Config {
   precision: number;
   targetTaskSeconds: number;
   maxTerms: number | null;
+  /** Upper bound on the terms of one task (null: only the target duration sizes tasks). */
+  maxTaskTerms: number | null;
   executor: ExecutorDelivery;
   /** Host the agents use in the executor bundle URL; null when the HTTP server is off. */
   executorUrlHost: string | null;
@@ -135,6 +137,8 @@ const OPTIONS: OptionDef[] = [
     help: 'Planned run time of one task (1..3600); the planner sizes term ranges from measured throughput.' },
   { flag: 'max-terms', arg: 'N', def: 'unlimited', env: true,
     help: 'Stop launching once the finished prefix reaches N terms (for tests and demos).' },
+  { flag: 'max-task-terms', arg: 'N', def: 'unlimited', env: true,
+    help: 'Never put more than N terms (a multiple of 32) in one task, whatever the target duration.' },
   { flag: 'executor', arg: 'fetch|command:PATH', def: 'fetch', env: true,
     help: 'How agents get the executor: fetch (the Mesos fetcher downloads the bundle this daemon serves '
       + 'under /executor/ on --http) or command:/abs/path (preinstalled on every agent).' },
@@ -481,6 +485,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   const targetTaskSeconds = parseNumber(get('target-task-seconds', '10'), 'target-task-seconds', 1, 3600, false, ' seconds');
   const maxRaw = opt('max-terms');
   const maxTerms = maxRaw ? parseNumber(maxRaw, 'max-terms', 1, Number.MAX_SAFE_INTEGER, true) : null;
+  const maxTaskRaw = opt('max-task-terms');
+  const maxTaskTerms = maxTaskRaw ? parseNumber(maxTaskRaw, 'max-task-terms', 32, 2 ** 40, true) : null;
+  if (maxTaskRaw && maxTaskTerms! % 32 !== 0) {
+    throw new ConfigError('max-task-terms', maxTaskRaw.value, 'a multiple of 32 (ranges are aligned to 32 terms)', maxTaskRaw.source);
+  }
 
   const execRaw = get('executor', 'fetch');
   let executor: ExecutorDelivery;
@@ -523,7 +532,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   return {
     master, principal, secretFile, secret, caFile, role, frameworkName, user, failoverTimeout, stateDir,
     display, displayText: displayRaw.value.trim(), displayPageSeconds, dim, displayOnStop,
-    precision, targetTaskSeconds, maxTerms, executor, executorUrlHost, http, logLevel, wireFormat,
+    precision, targetTaskSeconds, maxTerms, maxTaskTerms, executor, executorUrlHost, http, logLevel, wireFormat,
     teardown, checkConfig, help, warnings,
   };
 }
@@ -549,6 +558,7 @@ export function describeConfig(c: Config): string {
     ['precision', String(c.precision)],
     ['target-task-seconds', String(c.targetTaskSeconds)],
     ['max-terms', c.maxTerms === null ? 'unlimited' : String(c.maxTerms)],
+    ['max-task-terms', c.maxTaskTerms === null ? 'unlimited' : String(c.maxTaskTerms)],
     ['executor', c.executor.kind === 'fetch' ? 'fetch' : `command:${c.executor.path}`],
     ['executor-url-host', c.executorUrlHost ?? '(none)'],
     ['http', c.http ? formatListen(c.http) : 'off'],

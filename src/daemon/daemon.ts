@@ -87,6 +87,7 @@ export class Daemon {
       logger: this.logger,
       targetTaskSeconds: c.targetTaskSeconds,
       maxTerms: c.maxTerms ?? undefined,
+      maxTaskTerms: c.maxTaskTerms ?? undefined,
     });
     this.fw.on('complete', () => {
       this.logger.notice(`run complete: ${this.fw.ledger.acc.prefixEnd} terms, π = ${this.fw.certified().certified}`);

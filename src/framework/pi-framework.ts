@@ -41,6 +41,8 @@ export interface FrameworkOptions {
   targetTaskSeconds: number;
   /** Stop handing out work at this many terms (the run is then complete). */
   maxTerms?: number;
+  /** Upper bound on the terms of one task. */
+  maxTaskTerms?: number;
   /** Terms/s per CPU assumed before the first measurement. */
   defaultRate?: number;
   /** Retries after which a failing range is logged as an error (it is still retried: no term is dropped). */
@@ -73,7 +75,7 @@ export class PiFramework extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.frameworkId = state?.frameworkId;
-    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? (opts.scale.kernel === 'dd103' ? 20e6 : 2e6));
+    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? (opts.scale.kernel === 'dd103' ? 20e6 : 2e6), opts.maxTaskTerms);
     this.throughput = new Throughput(this.now);
     this.throughput.record(ledger.acc.termsComputed);
     this.writer = new CheckpointWriter(PiFramework.stateFile(opts.stateDir), () => JSON.stringify(this.state()));

@@ -102,6 +102,8 @@ describe('daemon/config', () => {
     [['--display-page-seconds', '-1'], 'display-page-seconds'],
     [['--max-terms', '0'], 'max-terms'],
     [['--max-terms', '1.5'], 'max-terms'],
+    [['--max-task-terms', '100'], 'max-task-terms'],
+    [['--max-task-terms', '16'], 'max-task-terms'],
     [['--failover-timeout', 'forever'], 'failover-timeout'],
     [['--log-level', 'verbose'], 'log-level'],
     [['--wire-format', 'xml'], 'wire-format'],
@@ -205,7 +207,7 @@ describe('daemon/config', () => {
     const text = helpText();
     const flags = ['master', 'principal', 'secret-file', 'ca-file', 'role', 'framework-name', 'user', 'failover-timeout',
       'state-dir', 'display', 'display-page-seconds', 'dim', 'display-on-stop', 'precision', 'target-task-seconds',
-      'max-terms', 'executor', 'executor-url-host', 'http', 'log-level', 'wire-format', 'teardown'];
+      'max-terms', 'max-task-terms', 'executor', 'executor-url-host', 'http', 'log-level', 'wire-format', 'teardown'];
     for (const f of flags) {
       expect(text).to.include(`--${f}`);
       expect(text).to.include(`[${envName(f)}]`);

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import { Scale, scaleFor } from '../pi/precision';
 import { RangeSum, sumRange } from '../pi/range-sum';
@@ -16,8 +18,25 @@ export type WorkerReply =
   | { taskId: string; ok: true; result: Uint8Array; computeSeconds: number }
   | { taskId: string; ok: false; message: string };
 
+const options = (workerData ?? {}) as { duty?: number; nice?: number };
 /** Fraction of the time a worker computes (1: flat out). See WorkerPoolOptions.duty. */
-const duty: number = (workerData as { duty?: number } | null)?.duty ?? 1;
+const duty: number = options.duty ?? 1;
+lowerOwnPriority(options.nice ?? 0);
+
+/**
+ * Lowers this thread's scheduling priority only (on Linux, setpriority on a thread id affects
+ * that thread), so the computation yields to the daemon's or agent's event loop and to anything
+ * else on the machine. Best effort: elsewhere it does nothing.
+ */
+function lowerOwnPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, nice);
+  } catch {
+    // not Linux, or not permitted: run at normal priority
+  }
+}
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Terms per slice when running below full duty: short enough to keep the duty cycle smooth. */
 const SLICE_TERMS = 1 << 21;

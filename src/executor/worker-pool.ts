@@ -14,6 +14,8 @@ export interface WorkerPoolOptions {
    * slices. For Pis that overheat, or to share an agent politely.
    */
   duty?: number;
+  /** Nice value of the worker threads (default 10): computing never starves the event loops. */
+  nice?: number;
 }
 
 interface Slot {
@@ -44,7 +46,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script, { workerData: { duty: this.options.duty ?? 1 } });
+    const w = new Worker(this.script, { workerData: { duty: this.options.duty ?? 1, nice: this.options.nice ?? 10 } });
     w.unref();
     w.on('message', (reply: WorkerReply) => this.onReply(w, reply));
     w.on('error', (err) => this.onCrash(w, err.message));

@@ -48,7 +48,12 @@ export interface FrameworkRecord {
   removed: boolean;
   suppressed: boolean;
   /** agent id → epoch ms until which that agent is not offered. */
-  filters: Map<string, number>;
+  /**
+   * agent id → refused resources and until when (epoch ms). As in Mesos' allocator, an offer is
+   * held back only while everything it would hold is among the refused resources: resources freed
+   * later (a finished task) make a new offer at once.
+   */
+  filters: Map<string, { until: number; refused: Quantities }>;
   failoverTimer?: NodeJS.Timeout;
   subscribeCount: number;
   partitionAware: boolean;
@@ -599,7 +604,7 @@ export class TestMesosCluster extends EventEmitter {
           const o = this.offers.get(id.value);
           if (!o || o.offer.framework_id.value !== fw.id) continue;
           this.removeOffer(id.value, false);
-          fw.filters.set(o.offer.agent_id.value, Date.now() + refuse * 1000);
+          fw.filters.set(o.offer.agent_id.value, { until: Date.now() + refuse * 1000, refused: o.quantities });
         }
         return undefined;
       }
@@ -672,7 +677,6 @@ export class TestMesosCluster extends EventEmitter {
     let pool: Quantities = {};
     for (const r of records) if (r) pool = add(pool, r.quantities);
     const refuse = accept.filters?.refuse_seconds ?? 5;
-    fw.filters.set(agentId, Date.now() + refuse * 1000);
     for (const task of launches) {
       const error = this.validateTask(fw, task, agentId);
       if (error) {
@@ -705,6 +709,8 @@ export class TestMesosCluster extends EventEmitter {
       }
       agent.launch(fw.info, { ...executor, framework_id: { value: fw.id } }, task);
     }
+    // The filter covers what the accept left unused.
+    fw.filters.set(agentId, { until: Date.now() + refuse * 1000, refused: pool });
     return undefined;
   }
 
@@ -816,10 +822,10 @@ export class TestMesosCluster extends EventEmitter {
       const offers: Offer[] = [];
       for (const agent of this.agents.values()) {
         if (!agent.running) continue;
-        const until = fw.filters.get(agent.id);
-        if (until !== undefined && until > now) continue;
         const free = subtract(subtract(agent.total, this.allocatedOn(agent.id)), this.offeredOn(agent.id));
         if (!allocatable(free)) continue;
+        const filter = fw.filters.get(agent.id);
+        if (filter && filter.until > now && fits(free, filter.refused)) continue;
         const role = fw.info.roles && fw.info.roles.length > 0 ? fw.info.roles[0] : undefined;
         const offer: Offer = {
           id: { value: `${this.clusterId}-O${this.offerSeq++}` },

@@ -1,0 +1,88 @@
+import { promises as fs } from 'fs';
+import { startDaemon } from '../support/daemon-process';
+import { daemonArgs, startPiTestBed } from '../support/pi-cluster';
+import type { TaskStatus } from '../../src/mesos/types';
+import { decodeResult } from '../../src/executor/task-codec';
+import type { TestAgent } from '../support/mesos/agent';
+
+// Cluster efficiency on the test master with 4 agents × 4 CPUs: CPU-seconds spent computing
+// (each running task is one busy thread) over CPU-seconds offered, and the scheduler's own CPU
+// time per task — next to the seed design's cost, one task per term (here one 32-term block, the
+// smallest task pi-mesos can make, which flatters the seed 32-fold).
+
+interface Measure {
+  efficiency: number;
+  tasks: number;
+  daemonCpuPerTaskMs: number;
+  termsPerSecond: number;
+}
+
+/** utime + stime of a process in seconds, from /proc (clock ticks are 100/s on Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function measure(seconds: number, allocationIntervalMs: number, extra: string[]): Promise<Measure> {
+  const agentSpecs = Array.from({ length: 4 }, () => ({ cpus: 4, mem: 4096, duty: 1 }));
+  const bed = await startPiTestBed({ allocationIntervalMs, heartbeatIntervalSeconds: 15, statusUpdateRetryMs: 10_000 }, agentSpecs);
+  const running = new Map<string, { start: number; end?: number; compute?: number }>();
+  const original = bed.cluster.statusUpdate.bind(bed.cluster);
+  bed.cluster.statusUpdate = (agent: TestAgent, frameworkId: string, status: TaskStatus): void => {
+    const id = status.task_id.value;
+    const t = Date.now();
+    if (status.state === 'TASK_RUNNING' && !running.has(id)) running.set(id, { start: t });
+    else if (status.state !== 'TASK_RUNNING' && status.state !== 'TASK_STARTING' && running.has(id) && !running.get(id)!.end) {
+      const r = running.get(id)!;
+      r.end = t;
+      // Compute time as the worker measured it: what the CPU really spent on terms.
+      if (status.state === 'TASK_FINISHED') r.compute = decodeResult(status.data).computeSeconds * 1000;
+    }
+    original(agent, frameworkId, status);
+  };
+  try {
+    const args = daemonArgs(bed, bed.cluster.masterSpec, Number.MAX_SAFE_INTEGER, ['--log-level', 'notice', ...extra])
+      .filter((a, i, all) => !(a === '--max-terms' || all[i - 1] === '--max-terms'));
+    const d = startDaemon(args);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const t1 = Date.now();
+    const cpu = await cpuSeconds(d.child.pid!);
+    d.child.kill('SIGTERM');
+    await d.exited;
+    const state = JSON.parse(await fs.readFile(`${bed.stateDir}/pi-mesos-state.json`, 'utf8')) as { ledger: { prefixEnd: number } };
+    let busy = 0;
+    let finished = 0;
+    for (const r of running.values()) {
+      if (r.end && r.end <= t1 && r.compute !== undefined) {
+        busy += r.compute;
+        finished++;
+      } else {
+        busy += Math.max(0, t1 - Math.max(r.start, t0)); // still running at the end of the window
+      }
+    }
+    const offered = 16 * (t1 - t0);
+    return { efficiency: busy / offered, tasks: finished, daemonCpuPerTaskMs: (cpu * 1000) / Math.max(1, finished), termsPerSecond: state.ledger.prefixEnd / seconds };
+  } finally {
+    await bed.cleanup();
+  }
+}
+
+export async function run(log: (line: string) => void): Promise<void> {
+  const quick = process.env.BENCH_QUICK === '1';
+  const long = quick ? 15 : 60;
+  const short = quick ? 8 : 20;
+  log(`## cluster: test master, 4 agents × 4 CPUs (16 CPUs offered; this machine has fewer real cores, so each task runs slower than on a Pi)`);
+  log('design                                   allocation  window  efficiency  tasks  daemon CPU/task  terms/s');
+  const rows: [string, number, number, string[]][] = [
+    ['pi-mesos: ranges sized to 10 s', 50, long, ['--target-task-seconds', '10']],
+    ['pi-mesos: ranges sized to 10 s', 1000, long, ['--target-task-seconds', '10']],
+    ['seed: one tiny task per term (32 terms)', 50, short, ['--target-task-seconds', '1', '--max-task-terms', '32']],
+  ];
+  for (const [name, alloc, secs, extra] of rows) {
+    const m = await measure(secs, alloc, extra);
+    log(`${name.padEnd(40)} ${String(alloc).padStart(7)} ms ${String(secs).padStart(5)} s ${(m.efficiency * 100).toFixed(2).padStart(9)}% ${String(m.tasks).padStart(6)} ${m.daemonCpuPerTaskMs.toFixed(2).padStart(13)} ms ${m.termsPerSecond >= 1e6 ? `${(m.termsPerSecond / 1e6).toFixed(1).padStart(7)}M` : `${(m.termsPerSecond / 1e3).toFixed(1).padStart(7)}k`}`);
+  }
+  log('target: efficiency ≥ 98% (with the test master\'s 50 ms allocation interval; Mesos defaults to 1 s, see the second row)');
+}

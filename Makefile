@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 NPM     ?= npm
 
-# Install layout (see systemd/README-service.md). The unit goes to $(PREFIX)/lib/systemd/system,
+# Install layout (see README.md, "Run on your Pi"). The unit goes to $(PREFIX)/lib/systemd/system,
 # which systemd searches for /usr/local and /usr, so /etc/systemd/system stays the admin's for
 # drop-ins and overrides. The node binary is fixed at install time: the service's PATH is not
 # a login shell's (nvm and friends are not on it).
@@ -44,7 +44,6 @@ install:
 	cp -R dist/src '$(DESTDIR)$(LIBDIR)/dist/src'
 	cp -R fonts proto '$(DESTDIR)$(LIBDIR)/'
 	install -m 0644 package.json README.md '$(DESTDIR)$(LIBDIR)/'
-	install -m 0644 systemd/README-service.md '$(DESTDIR)$(LIBDIR)/README-service.md'
 	@# Production node_modules only, as listed by package-lock.json (no npm, no network).
 	$(NODE) systemd/list-prod-modules.js . > '$(DESTDIR)$(LIBDIR)/.modules'
 	while read -r m; do mkdir -p "$(DESTDIR)$(LIBDIR)/$$(dirname "$$m")" && cp -R "$$m" "$(DESTDIR)$(LIBDIR)/$$m" || exit 1; done < '$(DESTDIR)$(LIBDIR)/.modules'

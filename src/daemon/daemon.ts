@@ -159,7 +159,7 @@ export class Daemon {
         termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
         termsPerSecond: this.fw?.throughput.rate() ?? 0,
         certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),
-        displayBusErrors: 0,
+        displayBusErrors: this.display.busErrors ?? 0,
         masterReconnects: this.client?.state.reconnects ?? 0,
         subscribed: this.client ? this.client.subscribed : true,
       }),

@@ -64,4 +64,6 @@ export interface Display {
   close(final: 'stopped' | 'blank'): Promise<void>;
   /** Re-initialise the panel (SIGHUP). */
   reopen(): Promise<void>;
+  /** Failed bus operations since start, for panels on a bus. */
+  readonly busErrors?: number;
 }

@@ -66,6 +66,8 @@ export class PanelDisplay implements Display {
   private dimmed: boolean | null = null;
   /** Frames put on the glass, for tests and the bench. */
   framesDrawn = 0;
+  /** Failed bus operations since start (for /metrics). */
+  busErrors = 0;
 
   constructor(private readonly driver: PanelDriver, private readonly opts: PanelDisplayOptions) {
     const interval = opts.pageIntervalMs ?? 8000;
@@ -149,6 +151,7 @@ export class PanelDisplay implements Display {
   private fault(err: unknown): void {
     this.ready = false;
     this.failures++;
+    this.busErrors++;
     const e = err as NodeJS.ErrnoException;
     const code = typeof e?.code === 'string' ? e.code : 'UNKNOWN';
     const msg = e instanceof Error ? e.message : String(err);

@@ -26,6 +26,7 @@ describe('display faults', () => {
       await waitFor(() => rig.factory.opens >= 4, 5000, 'retries');
       const errors = logger.lines.filter((l) => l.level === 'error');
       expect(errors).to.have.length(1);
+      expect(rig.display.busErrors).to.be.at.least(3); // every failure counts for /metrics, logged or not
       expect(errors[0].msg).to.match(new RegExp(code));
       expect(errors[0].msg).to.match(hint);
       rig.factory.openError = null;

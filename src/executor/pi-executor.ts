@@ -104,8 +104,10 @@ export class PiExecutor {
     const grace = this.client.environment.shutdownGracePeriodMs ?? 5000;
     const deadline = Date.now() + Math.max(500, grace - 500);
     await new Promise<void>((resolve) => {
+      // A killed task's TASK_KILLED is sent from done(), a microtask later: wait for the running
+      // set to empty too, or the executor would exit before that update was even made.
       const check = (): void => {
-        if (this.client.state.unacknowledgedUpdates === 0 || Date.now() > deadline) resolve();
+        if ((this.running.size === 0 && this.client.state.unacknowledgedUpdates === 0) || Date.now() > deadline) resolve();
         else setTimeout(check, 50);
       };
       check();

@@ -248,6 +248,8 @@ function fromEnv(env: NodeJS.ProcessEnv, raw: Map<string, Raw>, warnings: string
     const v = env[name];
     if (v !== undefined && v !== '' && !raw.has(o.flag)) raw.set(o.flag, { value: v, source: name });
   }
+  // Not an option: where SIGHUP re-reads the settings from (the unit sets it to its EnvironmentFile).
+  known.add('PI_MESOS_ENV_FILE');
   for (const name of Object.keys(env)) {
     if (name.startsWith('PI_MESOS_') && !known.has(name)) {
       if (name === 'PI_MESOS_SECRET') {

@@ -58,7 +58,7 @@ export class Daemon {
   readonly finished: Promise<'complete' | 'stopped' | 'fatal'>;
   private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal') => void;
 
-  constructor(private readonly config: Config, private readonly logger: Logger) {
+  constructor(private config: Config, private readonly logger: Logger) {
     this.display = this.makeDisplay();
     this.notifier = new SystemdNotifier({ logger });
     this.finished = new Promise((r) => { this.resolveFinished = r; });
@@ -313,9 +313,25 @@ export class Daemon {
     }
   }
 
-  async reloadDisplay(): Promise<void> {
-    this.logger.info('SIGHUP: reopening the display');
-    await this.display.reopen().catch((e) => this.logger.error('display reopen failed', e));
+  /**
+   * SIGHUP: takes the display settings of `next` (a freshly loaded configuration) and reopens the
+   * panel; a new kind or new options replace the display, the rest of the daemon is untouched.
+   */
+  async reloadDisplay(next?: Config): Promise<void> {
+    const old = this.config;
+    const changed = next !== undefined && (next.displayText !== old.displayText || next.dim !== old.dim
+      || next.displayPageSeconds !== old.displayPageSeconds || next.displayOnStop !== old.displayOnStop);
+    if (next) this.config = { ...old, display: next.display, displayText: next.displayText, dim: next.dim, displayPageSeconds: next.displayPageSeconds, displayOnStop: next.displayOnStop };
+    if (!changed) {
+      this.logger.info('SIGHUP: reopening the display');
+      await this.display.reopen().catch((e) => this.logger.error('display reopen failed', e));
+      return;
+    }
+    this.logger.notice(`SIGHUP: display settings changed, now ${this.config.displayText}`);
+    const previous = this.display;
+    this.display = this.makeDisplay();
+    await previous.close('blank').catch((e) => this.logger.error('closing the previous display failed', e));
+    this.refresh();
   }
 
   /** Stops launching, checkpoints, shows the final frame; the Mesos framework stays registered. */

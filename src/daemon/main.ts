@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
+import { readEnvironmentFile } from './env-file';
+import { Config, ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
 import { Daemon } from './daemon';
 import { DaemonLogger } from '../common/log';
 import { LedgerMismatchError } from '../framework/ledger';
@@ -7,6 +8,33 @@ import { CredentialsError } from '../mesos/credentials';
 
 /** EX_SOFTWARE: an internal error; systemd restarts the service (Restart=on-failure). */
 const EX_SOFTWARE = 70;
+
+/**
+ * The configuration again, for SIGHUP: flags as started, the environment re-read from
+ * PI_MESOS_ENV_FILE (the unit points it at its EnvironmentFile). Undefined, and logged, when the
+ * new settings are bad: the daemon then keeps running on the old ones.
+ */
+function reloadConfig(argv: string[], logger: DaemonLogger): Config | undefined {
+  const file = process.env.PI_MESOS_ENV_FILE;
+  let env: NodeJS.ProcessEnv = process.env;
+  if (file) {
+    try {
+      const fresh = readEnvironmentFile(file);
+      env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PI_MESOS_') || k === 'PI_MESOS_ENV_FILE')), ...fresh };
+    } catch (e) {
+      logger.error(`SIGHUP: cannot read ${file}; keeping the current settings`, e);
+      return undefined;
+    }
+  }
+  try {
+    const next = loadConfig(argv, env);
+    logger.setLevel(next.logLevel);
+    return next;
+  } catch (e) {
+    logger.error(`SIGHUP: ${(e as Error).message}; keeping the current settings`);
+    return undefined;
+  }
+}
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -53,7 +81,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => void daemon.reloadDisplay());
+  process.on('SIGHUP', () => void daemon.reloadDisplay(reloadConfig(argv, logger)));
   try {
     await daemon.start();
   } catch (e) {

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { FrameworkState, PiFramework } from '../../src/framework/pi-framework';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
-import { TestMesosCluster, TestClusterOptions } from './mesos/cluster';
+import { TaskRecord, TestMesosCluster, TestClusterOptions } from './mesos/cluster';
+import type { TaskState } from '../../src/mesos/types';
 import { TestAgent } from './mesos/agent';
 
 export const EXECUTOR_MAIN = path.resolve(__dirname, '../../src/executor/main.js');
@@ -26,8 +27,17 @@ export interface PiTestBed {
   cleanup(): Promise<void>;
 }
 
+export interface PiAgentSpec {
+  cpus: number;
+  mem: number;
+  /** PI_MESOS_EXECUTOR_DUTY of its executor. */
+  duty: number;
+  /** More environment for its executors. */
+  env?: Record<string, string>;
+}
+
 /** A test Mesos cluster with agents of different sizes and speeds (duty), and a state dir. */
-export async function startPiTestBed(options: TestClusterOptions = {}, agentSpecs = [
+export async function startPiTestBed(options: TestClusterOptions = {}, agentSpecs: PiAgentSpec[] = [
   { cpus: 1, mem: 512, duty: 1 },
   { cpus: 2, mem: 1024, duty: 0.5 },
   { cpus: 3, mem: 2048, duty: 1 },
@@ -40,7 +50,7 @@ export async function startPiTestBed(options: TestClusterOptions = {}, agentSpec
   for (const [i, a] of agentSpecs.entries()) {
     agents.push(await cluster.addAgent({
       hostname: `pi${i + 1}.cluster.lan`, cpus: a.cpus, mem: a.mem,
-      env: { PI_MESOS_EXECUTOR_DUTY: String(a.duty), PI_MESOS_EXECUTOR_IDLE_SECONDS: '0' },
+      env: { PI_MESOS_EXECUTOR_DUTY: String(a.duty), PI_MESOS_EXECUTOR_IDLE_SECONDS: '0', ...(a.env ?? {}) },
       recoveryTimeoutMs: 20_000, subscriptionBackoffMaxMs: 200,
     }));
   }
@@ -78,4 +88,17 @@ export async function expectExactRun(stateDir: string, maxTerms: number): Promis
   expect(s.ledger.prefixValue).to.equal(whole.value.toString());
   expect(s.ledger.prefixErrUnits).to.equal(whole.errUnits.toString());
   return s;
+}
+
+/** The master's records of the tasks in `states` (all tasks when none given). */
+export function masterTasks(bed: PiTestBed, ...states: TaskState[]): TaskRecord[] {
+  return [...bed.cluster.tasks.values()].filter((t) => states.length === 0 || states.includes(t.state));
+}
+
+/** Executor processes still alive on the bed's agents. */
+export function liveExecutors(bed: PiTestBed): number[] {
+  return bed.agents.flatMap((a) => [...a.executors.values()])
+    .map((e) => e.process)
+    .filter((p): p is NonNullable<typeof p> => !!p && p.exitCode === null && p.signalCode === null)
+    .map((p) => p.pid as number);
 }

@@ -106,7 +106,8 @@ export class Daemon {
     this.every(STATUS_INTERVAL_MS, () => void this.notifier.status(this.statusLine()));
     this.notifier.startWatchdog(() => this.healthy());
     this.refresh();
-    if (this.fw.complete) this.resolveFinished('complete');
+    // A finished run still has a framework to tear down: --teardown must not stop at "complete".
+    if (this.fw.complete && !(c.teardown && c.master.kind !== 'local')) this.resolveFinished('complete');
   }
 
   private every(ms: number, f: () => void): void {

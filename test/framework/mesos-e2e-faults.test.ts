@@ -182,6 +182,23 @@ describe('pi framework on Mesos, faults end to end', function () {
     await expectExactRun(b.stateDir, MAX);
   });
 
+  it('--teardown after a completed run still removes the framework', async () => {
+    bed = await startPiTestBed({}, [{ cpus: 2, mem: 1024, duty: 1 }]);
+    const b = bed;
+    const small = 3_200_000;
+    const args = daemonArgs(b, b.cluster.masterSpec, small);
+    const first = run(args);
+    expect((await first.exited).code, first.output()).to.equal(0);
+    await expectExactRun(b.stateDir, small);
+    const id = b.cluster.framework()!.id;
+    const down = run([...args, '--teardown']);
+    expect((await down.exited).code, down.output()).to.equal(0);
+    expect(down.output()).to.match(new RegExp(`framework ${id} torn down`));
+    expect(b.cluster.framework(id)!.removed).to.equal(true);
+    const s = await expectExactRun(b.stateDir, small);
+    expect(s.frameworkId).to.equal(undefined);
+  });
+
   it('exits 78 naming both precisions when the state dir holds a run at another precision', async () => {
     bed = await startPiTestBed({}, [{ cpus: 2, mem: 1024, duty: 1 }]);
     const b = bed;

@@ -76,7 +76,7 @@ describe('pi framework on Mesos, faults end to end', function () {
       // framework ends up on the leader ZooKeeper names.
       expect(d.output()).to.match(new RegExp(`subscribed to Mesos master \\S*${newLeader} as framework`));
       expect(b.cluster.frameworks.size).to.equal(1);
-      expect(b.cluster.framework()!.subscribeCount).to.equal(2);
+      expect(b.cluster.framework()!.subscribeCount).to.be.at.least(2);
       await expectExactRun(b.stateDir, MAX);
     });
   });
@@ -115,7 +115,13 @@ describe('pi framework on Mesos, faults end to end', function () {
     const b = bed;
     const args = daemonArgs(b, b.cluster.masterSpec, MAX);
     const first = run(args);
-    await waitFor(() => masterTasks(b, 'TASK_RUNNING').length > 0, 30_000, 'running tasks');
+    // Running tasks, and every launch the daemon recorded has reached the master (a launch cut
+    // short by SIGTERM is legitimately unknown to it, and settled by reconciliation later).
+    await waitFor(async () => {
+      const s = await readFrameworkState(b.stateDir);
+      return masterTasks(b, 'TASK_RUNNING').length > 0 && s && s.ledger.inFlight.length > 0
+        && s.ledger.inFlight.every((t) => b.cluster.tasks.has(t.taskId));
+    }, 30_000, 'running tasks');
     first.child.kill('SIGTERM');
     const end = await exitWithin(first, 8000, 'the daemon to exit after SIGTERM');
     expect(end.code, first.output()).to.equal(0);

@@ -26,7 +26,9 @@ function download(url: string, dest: string, redirects = 5): Promise<void> {
       }
       const out = fs.createWriteStream(dest);
       res.pipe(out);
-      out.on('finish', () => resolve());
+      // 'close', not 'finish': an executable spawned while its write descriptor is still open
+      // fails with ETXTBSY. The Mesos fetcher has closed the file before the executor starts.
+      out.on('close', () => resolve());
       out.on('error', reject);
       res.on('error', reject);
     });

@@ -67,3 +67,36 @@ export class SerialWriter {
     return p;
   }
 }
+
+/**
+ * One panel's connection: the bus, a serialised writer on it, and the traffic counted as the wire
+ * sees it (each transaction also carries the address byte). Shared by the OLED and LCD drivers.
+ */
+export class PanelLink {
+  private bus: I2cLikeBus | null = null;
+  private writer: SerialWriter | null = null;
+  readonly stats = { bytes: 0, transactions: 0 };
+
+  constructor(private readonly openBus: OpenBus, private readonly busNumber: number, private readonly address: number) {}
+
+  /** (Re)opens the bus, closing a previous handle first: re-initialising a panel starts clean. */
+  async open(): Promise<void> {
+    await this.close().catch(() => undefined);
+    this.bus = await this.openBus(this.busNumber);
+    this.writer = new SerialWriter(this.bus, this.address);
+  }
+
+  async send(bytes: number[] | Uint8Array): Promise<void> {
+    if (!this.writer) throw Object.assign(new Error('panel link is not open'), { code: 'ENOTCONN' });
+    const buf = Buffer.from(bytes);
+    await this.writer.write(buf);
+    this.stats.bytes += buf.length + 1;
+    this.stats.transactions++;
+  }
+
+  async close(): Promise<void> {
+    const bus = this.bus;
+    this.bus = this.writer = null;
+    if (bus) await bus.close();
+  }
+}

@@ -1,7 +1,7 @@
 // HD44780 character LCDs behind a PCF8574 I2C expander, driven in 4-bit mode. Each byte written
 // to the PCF8574 sets its eight pins; a nibble is latched by E going high then low. Only the
 // cells that changed are rewritten, and a whole update goes out in as few transactions as fit.
-import { I2cLikeBus, OpenBus, SerialWriter } from './bus';
+import { OpenBus, PanelLink } from './bus';
 import { CGRAM_GLYPHS, CharFrame } from './char-frame';
 import { Frame } from './screens';
 import { Hd44780Spec, PanelSize } from './spec';
@@ -16,17 +16,16 @@ export class LcdDriver implements PanelDriver {
   readonly busNumber: number;
   readonly address: number;
   readonly burnInShift = false;
-  private bus: I2cLikeBus | null = null;
-  private writer: SerialWriter | null = null;
+  private readonly link: PanelLink;
   private shadow: Uint8Array | null = null;
   private backlight: boolean;
-  stats = { bytes: 0, transactions: 0 };
 
-  constructor(private readonly spec: Hd44780Spec, private readonly openBus: OpenBus,
+  constructor(private readonly spec: Hd44780Spec, openBus: OpenBus,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.size = `${spec.cols}x${spec.rows}` as PanelSize;
     this.busNumber = spec.bus;
     this.address = spec.address;
+    this.link = new PanelLink(openBus, spec.bus, spec.address);
     this.backlight = spec.backlight;
     this.description = `hd44780 ${spec.cols}x${spec.rows} (PCF8574 at 0x${spec.address.toString(16)}) on /dev/i2c-${spec.bus}`;
   }
@@ -54,24 +53,15 @@ export class LcdDriver implements PanelDriver {
     this.nibble(out, v & 0x0f, rs);
   }
 
+  get stats(): { bytes: number; transactions: number } { return this.link.stats; }
+
   private async send(bytes: number[]): Promise<void> {
-    for (let i = 0; i < bytes.length; i += MAX_TRANSACTION) {
-      const buf = Buffer.from(bytes.slice(i, i + MAX_TRANSACTION));
-      await this.writer!.write(buf);
-      this.stats.bytes += buf.length + 1;
-      this.stats.transactions++;
-    }
+    for (let i = 0; i < bytes.length; i += MAX_TRANSACTION) await this.link.send(bytes.slice(i, i + MAX_TRANSACTION));
   }
 
   async init(): Promise<void> {
     this.shadow = null;
-    if (this.bus) {
-      const old = this.bus;
-      this.bus = this.writer = null;
-      await old.close().catch(() => undefined);
-    }
-    this.bus = await this.openBus(this.spec.bus);
-    this.writer = new SerialWriter(this.bus, this.spec.address);
+    await this.link.open();
     // Reset by instruction (HD44780U datasheet figure 24): the controller may be in 8-bit mode
     // or half way through a 4-bit byte, and three 0x3 nibbles bring it to a known state.
     await this.send([this.pinByte(0, false, false)]);
@@ -150,9 +140,7 @@ export class LcdDriver implements PanelDriver {
   }
 
   async close(): Promise<void> {
-    const bus = this.bus;
-    this.bus = this.writer = null;
     this.shadow = null;
-    if (bus) await bus.close();
+    await this.link.close();
   }
 }

@@ -2,7 +2,7 @@
 // glass and only changed runs are sent, each as one windowed write (SSD1306) or one page-run write
 // (SH1106), through asynchronous, serialised bus writes.
 import { Canvas } from './canvas';
-import { I2cLikeBus, OpenBus, SerialWriter } from './bus';
+import { OpenBus, PanelLink } from './bus';
 import { Frame } from './screens';
 import { OledSpec, PanelSize } from './spec';
 import { PanelDriver } from './panel-display';
@@ -117,39 +117,31 @@ export class OledDriver implements PanelDriver {
   readonly busNumber: number;
   readonly address: number;
   readonly burnInShift: boolean;
-  private bus: I2cLikeBus | null = null;
-  private writer: SerialWriter | null = null;
+  private readonly link: PanelLink;
   /** What the glass holds, or null when unknown (after init or a failed write). */
   private shadow: Uint8Array | null = null;
   private readonly pages: number;
   /** Bus traffic since start, for the bench and tests. */
-  stats = { bytes: 0, transactions: 0 };
 
-  constructor(private readonly spec: OledSpec, private readonly openBus: OpenBus) {
+  constructor(private readonly spec: OledSpec, openBus: OpenBus) {
     this.size = `128x${spec.height}` as PanelSize;
     this.busNumber = spec.bus;
     this.address = spec.address;
+    this.link = new PanelLink(openBus, spec.bus, spec.address);
     this.burnInShift = spec.shift;
     this.pages = spec.height / 8;
     this.description = `${spec.kind} at 0x${spec.address.toString(16)} on /dev/i2c-${spec.bus}`;
   }
 
-  private async send(bytes: number[] | Uint8Array): Promise<void> {
-    const buf = Buffer.from(bytes);
-    await this.writer!.write(buf);
-    this.stats.bytes += buf.length + 1; // + the address byte
-    this.stats.transactions++;
+  get stats(): { bytes: number; transactions: number } { return this.link.stats; }
+
+  private send(bytes: number[] | Uint8Array): Promise<void> {
+    return this.link.send(bytes);
   }
 
   async init(): Promise<void> {
     this.shadow = null;
-    if (this.bus) {
-      const old = this.bus;
-      this.bus = this.writer = null;
-      await old.close().catch(() => undefined);
-    }
-    this.bus = await this.openBus(this.spec.bus);
-    this.writer = new SerialWriter(this.bus, this.spec.address);
+    await this.link.open();
     const seq = this.spec.kind === 'sh1106'
       ? sh1106InitSequence(this.spec.contrast, this.spec.rotate)
       : ssd1306InitSequence(this.spec.height, this.spec.contrast, this.spec.rotate);
@@ -193,9 +185,7 @@ export class OledDriver implements PanelDriver {
   }
 
   async close(): Promise<void> {
-    const bus = this.bus;
-    this.bus = this.writer = null;
     this.shadow = null;
-    if (bus) await bus.close();
+    await this.link.close();
   }
 }

@@ -1,17 +1,7 @@
 import { expect } from 'chai';
 import { encodeRecord, RecordIODecoder, RecordIOError } from '../../src/mesos/recordio';
 
-// Deterministic PRNG so a failing fuzz case can be replayed from its seed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../support/random';
 
 function randomRecords(rand: () => number): Buffer[] {
   const n = 1 + Math.floor(rand() * 12);

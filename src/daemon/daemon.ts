@@ -55,8 +55,8 @@ export class Daemon {
   private stopped = false;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
-  readonly finished: Promise<'complete' | 'stopped' | 'fatal'>;
-  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal') => void;
+  readonly finished: Promise<'complete' | 'stopped' | 'fatal' | 'teardown'>;
+  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal' | 'teardown') => void;
 
   constructor(private config: Config, private readonly logger: Logger) {
     this.display = this.makeDisplay();
@@ -249,7 +249,7 @@ export class Daemon {
       this.fw.frameworkId = undefined;
       this.fw.ledger.requeueAllInFlight();
       await this.fw.persist();
-      this.resolveFinished('stopped');
+      this.resolveFinished('teardown');
     } catch (e) {
       this.logger.error('teardown failed', e);
       this.resolveFinished('fatal');

@@ -94,9 +94,9 @@ async function main(): Promise<number> {
     throw e;
   }
   const how = await daemon.finished;
-  if (how === 'complete') await stop('run complete');
-  if (how === 'fatal') await stop('fatal error');
-  await stopping;
+  // Whatever ended the run (complete, teardown, fatal, a signal), the shutdown is the same one:
+  // STOPPING=1, checkpoint, final frame, HTTP closed.
+  await stop({ complete: 'run complete', fatal: 'fatal error', teardown: 'framework torn down', stopped: 'stopped' }[how]);
   logger.close();
   return how === 'fatal' ? 1 : 0;
 }

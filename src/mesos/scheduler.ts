@@ -168,6 +168,7 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly onLeader = (url: string | null): void => this.leaderChanged(url);
+  private tearingDown = false;
 
   constructor(private readonly options: SchedulerClientOptions) {
     super();
@@ -263,8 +264,20 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     throw new MesosCallError(`${call.type} refused by ${stream.master}: HTTP ${res.status} ${text}`.trim(), res.status, text);
   }
 
-  teardown(): Promise<HttpResponse> {
-    return this.call({ type: 'TEARDOWN' });
+  /**
+   * Ends the framework for good. The master then closes the stream; the client stops with it
+   * instead of reconnecting to a framework that no longer exists.
+   */
+  async teardown(): Promise<HttpResponse> {
+    // From here the stream the master closes is no loss to report or to reconnect.
+    this.tearingDown = true;
+    try {
+      const res = await this.call({ type: 'TEARDOWN' });
+      await this.stop();
+      return res;
+    } finally {
+      this.tearingDown = false;
+    }
   }
 
   accept(offerIds: IdLike[], operations: OfferOperation[], filters?: Filters): Promise<HttpResponse> {
@@ -383,7 +396,9 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     try {
       const candidates = this.detector.candidates();
       if (candidates.length === 0) {
-        this.failAttempt(`no leading master known yet (${this.detector.description})`);
+        // At start ZooKeeper has usually just not answered yet: that is not worth a warning.
+        const first = this.snapshot.subscriptions === 0 && this.snapshot.failedAttempts === 0;
+        this.failAttempt(`no leading master known yet (${this.detector.description})`, first ? 'info' : 'warn');
         return;
       }
       const reasons: string[] = [];
@@ -646,7 +661,7 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
   private dropStream(reason: string, delayMs?: number): void {
     const wasSubscribed = this.active?.subscribed ?? false;
     this.closeStream();
-    if (!this.running) return;
+    if (!this.running || this.tearingDown) return;
     this.snapshot.lastError = reason;
     if (wasSubscribed) {
       this.snapshot.reconnects++;
@@ -656,10 +671,10 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     this.reconnectSoon(delayMs ?? this.backoff.next(), reason);
   }
 
-  private failAttempt(reason: string): void {
+  private failAttempt(reason: string, level: 'info' | 'warn' = 'warn'): void {
     this.snapshot.failedAttempts++;
     this.snapshot.lastError = reason;
-    this.logger.warn(`cannot subscribe to Mesos (${reason})`);
+    this.logger[level](`cannot subscribe to Mesos (${reason})`);
     this.reconnectSoon(this.backoff.next(), reason);
   }
 

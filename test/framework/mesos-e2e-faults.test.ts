@@ -200,6 +200,9 @@ describe('pi framework on Mesos, faults end to end', function () {
     const down = run([...args, '--teardown']);
     expect((await down.exited).code, down.output()).to.equal(0);
     expect(down.output()).to.match(new RegExp(`framework ${id} torn down`));
+    // A teardown is not a lost master, and it shuts down like any stop.
+    expect(down.output()).to.not.match(/WARN.*lost/);
+    expect(down.output()).to.match(/framework torn down: stopping/);
     expect(b.cluster.framework(id)!.removed).to.equal(true);
     const s = await expectExactRun(b.stateDir, small);
     expect(s.frameworkId).to.equal(undefined);

@@ -14,7 +14,7 @@ export interface MesosBackendOptions {
   role: string;
   taskCpus?: number;
   taskMemMb?: number;
-  /** Filter for declined offers while there is no work (long, so idle frameworks stay quiet). */
+  /** Filter for declined offers (long: an idle or full framework stays quiet). */
   declineRefuseSeconds?: number;
   /** Minimum time between REVIVE calls. */
   reviveIntervalMs?: number;
@@ -150,8 +150,9 @@ export class MesosBackend extends EventEmitter {
       if (planned.length === 0) {
         this.offersDeclined++;
         this.o.logger.debug(`declining offer ${offer.id.value} from ${offer.hostname} (${slots} slots)`);
-        const refuse = fw.ledger.drained ? (this.o.declineRefuseSeconds ?? 600) : 5;
-        await this.o.client.decline([offer.id], { refuse_seconds: refuse }).catch((e) => this.o.logger.warn(`decline failed: ${(e as Error).message}`));
+        // A long filter is safe: Mesos holds back only offers made entirely of the refused
+        // resources, so anything freed later (a finished task) is offered again at once.
+        await this.o.client.decline([offer.id], { refuse_seconds: this.o.declineRefuseSeconds ?? 600 }).catch((e) => this.o.logger.warn(`decline failed: ${(e as Error).message}`));
         if (fw.ledger.drained) await this.suppress();
         continue;
       }

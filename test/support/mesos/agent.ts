@@ -66,6 +66,18 @@ interface UpdateStream {
   timer?: NodeJS.Timeout;
 }
 
+/**
+ * Kills an executor and everything it started, as Mesos does by destroying the container: each
+ * executor runs in its own process group (a shell command's child would otherwise outlive it).
+ */
+function killTree(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 export class TestAgent {
   readonly id: string;
   readonly hostname: string;
@@ -146,7 +158,7 @@ export class TestAgent {
     for (const e of this.executors.values()) {
       if (e.killTimer) clearTimeout(e.killTimer);
       if (e.process && e.process.exitCode === null && e.process.signalCode === null) {
-        e.process.kill('SIGKILL');
+        killTree(e.process);
       }
       if (e.exited) exits.push(e.exited);
     }
@@ -197,7 +209,7 @@ export class TestAgent {
     }
     this.sendToExecutor(e, { type: 'SHUTDOWN' });
     const grace = this.options.executorShutdownGracePeriodMs ?? 5000;
-    e.killTimer = setTimeout(() => e.process?.kill('SIGKILL'), grace);
+    e.killTimer = setTimeout(() => { if (e.process) killTree(e.process); }, grace);
   }
 
   shutdownFramework(frameworkId: string): void {
@@ -282,10 +294,10 @@ export class TestAgent {
         // Mesos execs `value` with `arguments` as the whole argv, arguments[0] being argv[0].
         const args = command.arguments ?? [];
         child = spawn(command.value as string, args.slice(1), {
-          argv0: args[0], env, cwd: sandbox, stdio: ['ignore', out, err], shell: false,
+          argv0: args[0], env, cwd: sandbox, stdio: ['ignore', out, err], shell: false, detached: true,
         });
       } else {
-        child = spawn('/bin/sh', ['-c', command.value as string], { env, cwd: sandbox, stdio: ['ignore', out, err] });
+        child = spawn('/bin/sh', ['-c', command.value as string], { env, cwd: sandbox, stdio: ['ignore', out, err], detached: true });
       }
     } catch (e) {
       this.launchFailed(record, `Failed to launch the executor: ${(e as Error).message}`);

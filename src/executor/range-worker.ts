@@ -4,18 +4,21 @@ import { parentPort, workerData } from 'worker_threads';
 import { Scale, scaleFor } from '../pi/precision';
 import { RangeSum, sumRange } from '../pi/range-sum';
 import { TermRange } from '../pi/range';
-import { decodeTask, encodeResult } from './task-codec';
 
 // Runs in a worker thread: one range at a time, so a long sum never blocks the executor's or the
-// daemon's event loop, and a KILL can end it at once by terminating the thread.
+// daemon's event loop, and a KILL can end it at once by terminating the thread. It gets a decoded
+// range and returns the sum (BigInts cross the thread boundary as they are); the protobuf codec
+// stays in the parent, so a new thread starts with the math alone (measured: it saves loading
+// protobufjs and parsing the .proto in every thread).
 
 export interface WorkerRequest {
   taskId: string;
-  payload: Uint8Array;
+  range: TermRange;
+  digits: number;
 }
 
 export type WorkerReply =
-  | { taskId: string; ok: true; result: Uint8Array; computeSeconds: number }
+  | { taskId: string; ok: true; sum: RangeSum; computeSeconds: number }
   | { taskId: string; ok: false; message: string };
 
 const options = (workerData ?? {}) as { duty?: number; nice?: number };
@@ -62,12 +65,10 @@ function sumWithDuty(range: TermRange, scale: Scale): RangeSum {
 parentPort?.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    const task = decodeTask(req.payload);
     const t0 = process.hrtime.bigint();
-    const sum = sumWithDuty(task, scaleFor(task.digits));
+    const sum = sumWithDuty(req.range, scaleFor(req.digits));
     const computeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const result = encodeResult({ ...sum, rangeId: task.rangeId, computeSeconds });
-    reply = { taskId: req.taskId, ok: true, result, computeSeconds };
+    reply = { taskId: req.taskId, ok: true, sum, computeSeconds };
   } catch (e) {
     reply = { taskId: req.taskId, ok: false, message: (e as Error).message };
   }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { WorkerReply } from './range-worker';
+import type { WorkerReply, WorkerRequest } from './range-worker';
+import { decodeTask, encodeResult, RangeTask } from './task-codec';
 
 export type TaskOutcome =
   | { kind: 'finished'; result: Buffer; computeSeconds: number }
@@ -20,7 +21,7 @@ export interface WorkerPoolOptions {
 
 interface Slot {
   worker: Worker;
-  busy?: { taskId: string; resolve: (o: TaskOutcome) => void; startedNs: bigint };
+  busy?: { taskId: string; task: RangeTask; resolve: (o: TaskOutcome) => void; startedNs: bigint };
 }
 
 /**
@@ -70,9 +71,16 @@ export class WorkerPool {
     if (this.closed) return Promise.resolve({ kind: 'failed', message: 'worker pool is closed' });
     const slot = this.slots.find((s) => !s.busy);
     if (!slot) return Promise.resolve({ kind: 'failed', message: 'no idle worker' });
+    let task: RangeTask;
+    try {
+      task = decodeTask(payload);
+    } catch (e) {
+      return Promise.resolve({ kind: 'failed', message: (e as Error).message });
+    }
     return new Promise((resolve) => {
-      slot.busy = { taskId, resolve, startedNs: process.hrtime.bigint() };
-      slot.worker.postMessage({ taskId, payload });
+      slot.busy = { taskId, task, resolve, startedNs: process.hrtime.bigint() };
+      const req: WorkerRequest = { taskId, range: { start: task.start, count: task.count }, digits: task.digits };
+      slot.worker.postMessage(req);
     });
   }
 
@@ -99,8 +107,9 @@ export class WorkerPool {
   private onReply(w: Worker, reply: WorkerReply): void {
     const slot = this.slots.find((s) => s.worker === w);
     if (!slot || slot.busy?.taskId !== reply.taskId) return;
+    const task = slot.busy.task;
     this.finish(slot, reply.ok
-      ? { kind: 'finished', result: Buffer.from(reply.result), computeSeconds: reply.computeSeconds }
+      ? { kind: 'finished', result: encodeResult({ ...reply.sum, rangeId: task.rangeId, computeSeconds: reply.computeSeconds }), computeSeconds: reply.computeSeconds }
       : { kind: 'failed', message: reply.message });
   }
 

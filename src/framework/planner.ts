@@ -2,8 +2,9 @@ import { BLOCK_TERMS } from '../pi/range';
 
 /**
  * Sizes tasks so that each runs for about the target duration on the agent it goes to, from the
- * throughput measured on that agent's earlier tasks. An agent not yet measured gets a short first
- * task, so one measurement arrives quickly without tying up a CPU on a wild guess.
+ * throughput measured on that agent's earlier tasks. Until the first measurement arrives tasks are
+ * short, so one comes back quickly without tying up a CPU on a wild guess; after it, an agent not
+ * yet measured is sized at the slowest rate seen.
  */
 export class Planner {
   private readonly rates = new Map<string, number>();
@@ -30,7 +31,9 @@ export class Planner {
 
   termsFor(agent: string): number {
     const measured = this.rates.get(agent);
-    const seconds = measured === undefined ? Math.min(this.targetSeconds, 1) : this.targetSeconds;
+    // Probe with short tasks only while nothing at all has been measured: once any agent has a
+    // rate, the slowest known one is a safe guess for a full-length task.
+    const seconds = measured === undefined && this.rates.size === 0 ? Math.min(this.targetSeconds, 1) : this.targetSeconds;
     const terms = (measured ?? this.fleetRate()) * seconds;
     const blocks = Math.max(1, Math.round(terms / BLOCK_TERMS));
     return Math.min(blocks * BLOCK_TERMS, this.maxTermsPerTask);

@@ -2,9 +2,8 @@ import { BLOCK_TERMS } from '../pi/range';
 
 /**
  * Sizes tasks so that each runs for about the target duration on the agent it goes to, from the
- * throughput measured on that agent's earlier tasks. Until the first measurement arrives tasks are
- * short, so one comes back quickly without tying up a CPU on a wild guess; after it, an agent not
- * yet measured is sized at the slowest rate seen.
+ * throughput measured on that agent's earlier tasks. An agent not yet measured is sized at the
+ * slowest rate seen anywhere, or at the default rate before any measurement.
  */
 export class Planner {
   private readonly rates = new Map<string, number>();
@@ -31,10 +30,10 @@ export class Planner {
 
   termsFor(agent: string): number {
     const measured = this.rates.get(agent);
-    // Probe with short tasks only while nothing at all has been measured: once any agent has a
-    // rate, the slowest known one is a safe guess for a full-length task.
-    const seconds = measured === undefined && this.rates.size === 0 ? Math.min(this.targetSeconds, 1) : this.targetSeconds;
-    const terms = (measured ?? this.fleetRate()) * seconds;
+    // No short probing tasks: each would cost a relaunch gap on every CPU. The default rate is a
+    // Pi-class guess, so a first task on a faster machine is merely short, and on a slower one at
+    // most a few times the target.
+    const terms = (measured ?? this.fleetRate()) * this.targetSeconds;
     const blocks = Math.max(1, Math.round(terms / BLOCK_TERMS));
     return Math.min(blocks * BLOCK_TERMS, this.maxTermsPerTask);
   }

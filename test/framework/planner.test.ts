@@ -10,9 +10,9 @@ describe('planner', () => {
     expect(n).to.be.closeTo(500e6, 64);
   });
 
-  it('probes with a short task until anything is measured, then sizes a new agent at the slowest known rate', () => {
+  it('sizes an unmeasured agent at the default rate, then at the slowest known rate', () => {
     const p = new Planner(10, 1e6);
-    expect(p.termsFor('new')).to.be.closeTo(1e6, 32); // 1 s at the default rate
+    expect(p.termsFor('new')).to.be.closeTo(10e6, 32); // 10 s at the default rate
     p.observe('slow', 5e6, 1);
     p.observe('fast', 80e6, 1);
     expect(p.termsFor('other')).to.be.closeTo(50e6, 32); // 10 s at 5 M terms/s

@@ -6,6 +6,7 @@ import { LocalBackend } from '../framework/local-backend';
 import { MesosBackend } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
 import { loadCredentials } from '../mesos/credentials';
+import { createMasterDetector, MasterDetector } from '../mesos/detector';
 import { OperatorClient } from '../mesos/operator';
 import { SchedulerClient } from '../mesos/scheduler';
 import { scalarResource } from '../mesos/resources';
@@ -44,6 +45,7 @@ export class Daemon {
   mesos?: MesosBackend;
   private client?: SchedulerClient;
   private operator?: OperatorClient;
+  private detector?: MasterDetector;
   private http?: DaemonHttpServer;
   private display: Display;
   private readonly notifier: SystemdNotifier;
@@ -206,8 +208,11 @@ export class Daemon {
     if (this.fw.frameworkId) framework.id = { value: this.fw.frameworkId };
     if (c.principal) framework.principal = c.principal;
     if (this.http?.address) framework.webui_url = `http://${formatListen(this.http.address)}/status`;
+    // One detector for both clients: with zk:// that is one ZooKeeper session, not two.
+    this.detector = createMasterDetector(master, { scheme: tls ? 'https' : 'http', logger: this.logger });
+    this.detector.start();
     this.client = new SchedulerClient({
-      master, framework, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger,
+      master: this.detector, framework, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger,
     });
     this.client.on('update', (s) => { this.updatesByState[s.state] = (this.updatesByState[s.state] ?? 0) + 1; });
     this.client.on('fatal', (e) => void this.onFatal(e));
@@ -223,7 +228,7 @@ export class Daemon {
     });
     this.mesos.once('subscribed', () => void this.markReady());
     this.mesos.start();
-    this.operator = new OperatorClient({ master, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger });
+    this.operator = new OperatorClient({ master: this.detector, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger });
     this.every(AGENTS_INTERVAL_MS, () => void this.pollAgents());
   }
 
@@ -346,6 +351,7 @@ export class Daemon {
     await this.mesos?.stop();
     if (!this.mesos) await this.client?.stop();
     await this.operator?.close();
+    await this.detector?.stop();
     if (this.fw) {
       await this.fw.persist();
       this.refresh();

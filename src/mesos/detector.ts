@@ -278,3 +278,13 @@ export function createMasterDetector(spec: string, options: DetectorOptions = {}
     preferHostname: options.preferHostname,
   });
 }
+
+/**
+ * A client's detector: built from a spec (then the client owns it and starts and stops it), or
+ * handed in (then whoever made it starts and stops it, and may share it between clients).
+ */
+export function detectorFor(master: string | MasterDetector, options: DetectorOptions = {}): { detector: MasterDetector; owned: boolean } {
+  return typeof master === 'string'
+    ? { detector: createMasterDetector(master, options), owned: true }
+    : { detector: master, owned: false };
+}

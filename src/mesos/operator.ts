@@ -3,7 +3,7 @@
 import { Logger, silentLogger } from '../common/logger';
 import { Encoding, MEDIA_TYPES, operatorCallCodec, operatorResponseCodec } from './codec';
 import { Credentials } from './credentials';
-import { createMasterDetector, MasterDetector } from './detector';
+import { detectorFor, MasterDetector } from './detector';
 import { summarizeResources, ScalarSummary } from './resources';
 import { MesosAuthError, MesosCallError } from './scheduler';
 import { HttpResponse, HttpTransport, redirectTarget, TlsOptions } from './transport';
@@ -45,13 +45,7 @@ export class OperatorClient {
 
   constructor(private readonly options: OperatorClientOptions) {
     this.logger = options.logger ?? silentLogger;
-    if (typeof options.master === 'string') {
-      this.detector = createMasterDetector(options.master, { scheme: options.scheme, logger: this.logger });
-      this.ownsDetector = true;
-    } else {
-      this.detector = options.master;
-      this.ownsDetector = false;
-    }
+    ({ detector: this.detector, owned: this.ownsDetector } = detectorFor(options.master, { scheme: options.scheme, logger: this.logger }));
     this.transport = new HttpTransport({
       credentials: options.credentials, tls: options.tls, requestTimeoutMs: options.timeoutMs ?? 10_000,
     });

@@ -6,7 +6,7 @@ import { Logger, silentLogger } from '../common/logger';
 import { Backoff, BackoffOptions } from './backoff';
 import { encodingOfMediaType, Encoding, MEDIA_TYPES, schedulerCallCodec, schedulerEventCodec } from './codec';
 import { Credentials } from './credentials';
-import { createMasterDetector, MasterDetector } from './detector';
+import { detectorFor, MasterDetector } from './detector';
 import { RecordIODecoder } from './recordio';
 import { HttpResponse, HttpTransport, redirectTarget, StreamResponse, TlsOptions } from './transport';
 import { TypedEmitter } from './typed-emitter';
@@ -173,13 +173,7 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
   constructor(private readonly options: SchedulerClientOptions) {
     super();
     this.logger = options.logger ?? silentLogger;
-    if (typeof options.master === 'string') {
-      this.detector = createMasterDetector(options.master, { scheme: options.scheme, logger: this.logger });
-      this.ownsDetector = true;
-    } else {
-      this.detector = options.master;
-      this.ownsDetector = false;
-    }
+    ({ detector: this.detector, owned: this.ownsDetector } = detectorFor(options.master, { scheme: options.scheme, logger: this.logger }));
     this.transport = new HttpTransport({
       credentials: options.credentials,
       tls: options.tls,

@@ -180,11 +180,10 @@ describe('SchedulerClient faults', function () {
     expect(err).to.be.instanceOf(MesosAuthError);
     expect(err.message).to.match(/principal 'pi'/).and.match(/401/);
     expect(client.state.status).to.equal('failed');
-    // A retry would come within the backoff cap (200 ms); give it several caps.
-    const before = client.state.failedAttempts;
-    await new Promise((r) => setTimeout(r, 600));
-    expect(client.state.failedAttempts).to.equal(before);
-    expect(client.state.status).to.equal('failed');
+    // Not retried: the master saw one request, and 'failed' holds no retry timer (a backoff
+    // state would carry its next delay).
+    expect(cluster.requests).to.equal(1);
+    expect(client.state.nextAttemptDelayMs).to.equal(undefined);
   });
 
   it('authenticates with the right principal and secret', async () => {

@@ -146,6 +146,8 @@ export class TestMesosCluster extends EventEmitter {
   readonly tasks = new Map<string, TaskRecord>();
   readonly offers = new Map<string, OfferRecord>();
   readonly executors = new Map<string, ExecutorRecordM>();
+  /** HTTP requests received by any master, refused ones included. */
+  requests = 0;
   /** Every scheduler call received by the leader, in order. */
   readonly calls: SchedulerCall[] = [];
   /** Agents marked lost: id → how. */
@@ -322,6 +324,7 @@ export class TestMesosCluster extends EventEmitter {
   // ---- HTTP ----
 
   async handle(master: TestMaster, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.requests++;
     const path = (req.url ?? '/').split('?')[0];
     if (this.faults.rejectWith !== null) {
       const status = this.faults.rejectWith;

@@ -51,10 +51,4 @@ export class CaptureStream extends Writable {
   get text(): string { return this.chunks.join(''); }
 }
 
-export async function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!pred()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+export { waitFor } from '../support/wait';

@@ -2,19 +2,11 @@ import { expect } from 'chai';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FrameworkState, PiFramework } from '../../src/framework/pi-framework';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
 import { startDaemon } from '../support/daemon-process';
+import { readFrameworkState as readState } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
-
-async function readState(dir: string): Promise<FrameworkState | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(PiFramework.stateFile(dir), 'utf8')) as FrameworkState;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('local mode as a real process: kill -9 and resume', function () {
   this.timeout(120_000);

@@ -1,5 +1,5 @@
 /** Polls `predicate` until it returns a truthy value or `timeoutMs` passes; never a fixed sleep. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what = 'condition', pollMs = 20): Promise<NonNullable<T>> {
+export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs = 5000, what = 'condition', pollMs = 5): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await predicate();

@@ -1,13 +1,6 @@
 // Waiting on conditions in tests, instead of sleeping.
 
-/** Polls `predicate` every few ms until it is true; rejects naming `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../wait';
 
 /** Resolves with the arguments of the next `event` from `emitter` that satisfies `filter`. */
 export function nextEvent<A extends unknown[]>(

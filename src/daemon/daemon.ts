@@ -158,7 +158,7 @@ export class Daemon {
         offersDeclined: this.mesos?.offersDeclined ?? 0,
         taskUpdatesByState: this.updatesByState,
         tasksRunning: this.mesos?.tasksRunning ?? this.local?.pool.running ?? 0,
-        tasksLaunched: this.mesos?.tasksLaunched ?? this.fw?.tasksFinished ?? 0,
+        tasksLaunched: this.mesos?.tasksLaunched ?? this.local?.tasksLaunched ?? 0,
         termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
         termsPerSecond: this.fw?.throughput.rate() ?? 0,
         certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),

@@ -57,7 +57,6 @@ export class WorkerPool {
 
   get idle(): number { return this.slots.filter((s) => !s.busy).length; }
   get running(): number { return this.size - this.idle; }
-  runningTaskIds(): string[] { return this.slots.flatMap((s) => (s.busy ? [s.busy.taskId] : [])); }
 
   /** Wall time workers have spent on tasks, in seconds, finished tasks plus running ones so far. */
   busySeconds(): number {

@@ -51,7 +51,6 @@ export class Ledger {
     this.acc = new PiAccumulator(scale.bits, scale.kernel);
   }
 
-  get nextFrontier(): number { return this.frontier; }
   get inFlightCount(): number { return this.inFlight.size; }
   get queuedTerms(): number { return this.queue.reduce((s, q) => s + q.count, 0); }
   tasks(): InFlight[] { return [...this.inFlight.values()]; }

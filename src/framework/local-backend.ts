@@ -15,6 +15,7 @@ export class LocalBackend {
   private filling = false;
   private readonly startedNs = process.hrtime.bigint();
   private readonly inFlight = new Set<Promise<void>>();
+  tasksLaunched = 0;
 
   constructor(private readonly fw: PiFramework, readonly workers: number, private readonly logger: Logger) {
     this.pool = new WorkerPool(workers);
@@ -58,6 +59,7 @@ export class LocalBackend {
   }
 
   private launch(taskId: string, payload: Buffer): void {
+    this.tasksLaunched++;
     const job = this.pool.run(taskId, payload).then(async (outcome) => {
       if (outcome.kind === 'killed' && this.stopping) return; // shutdown: requeued on next start
       if (outcome.kind === 'finished') {

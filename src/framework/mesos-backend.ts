@@ -53,8 +53,6 @@ export class MesosBackend extends EventEmitter {
    */
   private readonly finishedNoData = new Map<string, number>();
   private subscribedAt = 0;
-  /** Running tasks' agent, for the display's per-agent use. */
-  readonly runningByAgent = new Map<string, number>();
   lastOfferAt = 0;
   lastOfferTooSmall = false;
   offersReceived = 0;

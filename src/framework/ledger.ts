@@ -60,7 +60,7 @@ export class Ledger {
   get complete(): boolean { return this.acc.prefixEnd >= this.limit; }
   /** True when nothing is left to hand out now (all work finished or in flight). */
   get drained(): boolean {
-    return this.frontier >= this.limit && this.queue.every((q) => q.notBefore > this.now()) ;
+    return this.frontier >= this.limit && this.queue.every((q) => q.notBefore > this.now());
   }
 
   /** Seconds until a queued retry becomes available, or undefined when none waits. */

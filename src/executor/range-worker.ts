@@ -3,7 +3,7 @@ import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import { Scale, scaleFor } from '../pi/precision';
 import { RangeSum, sumRange } from '../pi/range-sum';
-import { TermRange } from '../pi/range';
+import { boundaryAtOrAbove, boundaryAtOrBelow, TermRange } from '../pi/range';
 
 // Runs in a worker thread: one range at a time, so a long sum never blocks the executor's or the
 // daemon's event loop, and a KILL can end it at once by terminating the thread. It gets a decoded
@@ -41,23 +41,29 @@ function lowerOwnPriority(nice: number): void {
   }
 }
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-/** Terms per slice when running below full duty: short enough to keep the duty cycle smooth. */
-const SLICE_TERMS = 1 << 21;
+/** A slice should take about this long: short enough to keep the duty cycle smooth. */
+const SLICE_MS = 50;
 
 /**
  * Sums the range in slices, resting between them so the thread computes only `duty` of the time.
- * Slices are aligned sub-ranges, and sums of aligned sub-ranges add up exactly to the whole.
+ * Slices end on range boundaries, and sums of such sub-ranges add up exactly to the whole. The
+ * work per term varies along the series (and by kernel), so each slice is sized from the last.
  */
 function sumWithDuty(range: TermRange, scale: Scale): RangeSum {
   if (duty >= 1) return sumRange(range, scale);
+  const end = range.start + range.count;
+  let sliceTerms = 1 << 16;
   let total: RangeSum | undefined;
-  for (let start = range.start; start < range.start + range.count; start += SLICE_TERMS) {
-    const count = Math.min(SLICE_TERMS, range.start + range.count - start);
+  for (let start = range.start; start < end; ) {
+    const stop = Math.min(end, Math.max(boundaryAtOrBelow(start + sliceTerms), boundaryAtOrAbove(start + 1)));
     const t0 = Date.now();
-    const part = sumRange({ start, count }, scale);
-    total = total ? { ...total, count: total.count + count, value: total.value + part.value, errUnits: total.errUnits + part.errUnits } : part;
-    const rest = ((Date.now() - t0) * (1 - duty)) / duty;
+    const part = sumRange({ start, count: stop - start }, scale);
+    total = total ? { ...total, count: total.count + part.count, value: total.value + part.value, errUnits: total.errUnits + part.errUnits } : part;
+    const took = Date.now() - t0;
+    const rest = (took * (1 - duty)) / duty;
     if (rest > 0) Atomics.wait(sleeper, 0, 0, rest);
+    sliceTerms = Math.min(2 ** 40, Math.max(1 << 10, Math.round((sliceTerms * SLICE_MS) / Math.max(1, took))));
+    start = stop;
   }
   return total!;
 }

@@ -1,6 +1,6 @@
 import { PiAccumulator, StoredRange } from '../pi/accumulator';
 import { Scale } from '../pi/precision';
-import { BLOCK_TERMS, rangeKey, TermRange } from '../pi/range';
+import { boundaryAtOrAbove, boundaryAtOrBelow, MAX_TERMS, rangeKey, TermRange } from '../pi/range';
 import { RangeSum } from '../pi/range-sum';
 
 export interface InFlight {
@@ -47,8 +47,12 @@ export class Ledger {
   private queue: Queued[] = [];
   private readonly inFlight = new Map<string, InFlight>();
 
-  constructor(readonly scale: Scale, readonly limit: number = Number.MAX_SAFE_INTEGER, private readonly now: () => number = Date.now) {
+  /** Where the run ends: the asked-for limit rounded up to a range boundary, at most MAX_TERMS. */
+  readonly limit: number;
+
+  constructor(readonly scale: Scale, limit: number = MAX_TERMS, private readonly now: () => number = Date.now) {
     this.acc = new PiAccumulator(scale.bits, scale.kernel);
+    this.limit = Math.min(MAX_TERMS, boundaryAtOrAbove(limit));
   }
 
   get inFlightCount(): number { return this.inFlight.size; }
@@ -72,24 +76,34 @@ export class Ledger {
 
   /** Hands out up to `maxTerms` terms: a queued retry first, else fresh terms from the frontier. */
   take(maxTerms: number): (TermRange & { attempt: number }) | undefined {
-    const want = Math.max(BLOCK_TERMS, Math.floor(maxTerms / BLOCK_TERMS) * BLOCK_TERMS);
     const t = this.now();
     const i = this.queue.findIndex((q) => q.notBefore <= t);
     if (i >= 0) {
       const q = this.queue[i];
-      if (q.count <= want) {
+      const end = Ledger.cut(q.start, maxTerms);
+      if (end >= q.start + q.count) {
         this.queue.splice(i, 1);
         return { start: q.start, count: q.count, attempt: q.attempt };
       }
-      const head = { start: q.start, count: want, attempt: q.attempt };
-      this.queue[i] = { ...q, start: q.start + want, count: q.count - want };
+      const head = { start: q.start, count: end - q.start, attempt: q.attempt };
+      this.queue[i] = { ...q, start: end, count: q.start + q.count - end };
       return head;
     }
     if (this.frontier >= this.limit) return undefined;
-    const count = Math.min(want, this.limit - this.frontier);
-    const r = { start: this.frontier, count, attempt: 0 };
-    this.frontier += count;
+    const end = Math.min(Ledger.cut(this.frontier, maxTerms), this.limit);
+    const r = { start: this.frontier, count: end - this.frontier, attempt: 0 };
+    this.frontier = end;
     return r;
+  }
+
+  /**
+   * The end of a range from `start` of about `maxTerms` terms: the last boundary within maxTerms,
+   * or the first one after start when maxTerms is shorter than that (one 32-term block below
+   * GROUPED_FROM, one group beyond). Boundaries keep every kernel rounding unit whole.
+   */
+  private static cut(start: number, maxTerms: number): number {
+    const end = boundaryAtOrBelow(start + Math.max(0, maxTerms));
+    return end > start ? end : boundaryAtOrAbove(start + 1);
   }
 
   /** Records the intent to run `range` as `taskId`: call before launching, then persist. */

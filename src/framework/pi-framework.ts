@@ -75,7 +75,7 @@ export class PiFramework extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.frameworkId = state?.frameworkId;
-    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? (opts.scale.kernel === 'dd103' ? 20e6 : 2e6), opts.maxTaskTerms);
+    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? defaultRate(opts.scale), opts.maxTaskTerms);
     this.throughput = new Throughput(this.now);
     this.throughput.record(ledger.acc.termsComputed);
     this.writer = new CheckpointWriter(PiFramework.stateFile(opts.stateDir), () => JSON.stringify(this.state()));
@@ -204,4 +204,12 @@ export class PiFramework extends EventEmitter {
     if (target <= n) return 0;
     return (target - n) / rate;
   }
+}
+
+/**
+ * A Pi 4 core's terms per second, guessed for an agent not yet measured: about a tenth of the
+ * x86 figures in the README, falling with the precision (the work per term grows with it).
+ */
+function defaultRate(scale: Scale): number {
+  return scale.kernel === 'grouped' ? 1e10 / Math.max(100, scale.digits) : 2e8 / scale.digits;
 }

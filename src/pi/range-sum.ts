@@ -1,7 +1,7 @@
 import { bigintPairSum } from './bigint-kernel';
-import { DD_BITS, ddErrorUnits, ddPairSum } from './dd-kernel';
+import { groupSum } from './group-kernel';
 import { Scale } from './precision';
-import { checkRange, TermRange } from './range';
+import { checkRange, GROUP_TERMS, GROUPED_FROM, TermRange } from './range';
 
 /**
  * The exact result of a range: the true partial sum lies in
@@ -14,31 +14,28 @@ export interface RangeSum extends TermRange {
   errUnits: bigint;
 }
 
-/** The rounding bound a kernel guarantees for a range of `count` terms, in units of 2^-bits. */
-export function kernelErrorUnits(kernel: Scale['kernel'], count: number): bigint {
-  const pairs = count / 2;
-  // dd: < 2 units per pair (dd-kernel); bigint: floor per pair, true value in [x, x + n), stated
-  // symmetrically, which is conservative.
-  return kernel === 'dd103' ? ddErrorUnits(pairs) : BigInt(pairs);
+/**
+ * The rounding bound a kernel guarantees for a range of `count` terms, in units of 2^-bits: one
+ * unit per pair. A floored pair is low by less than one unit; a group of GROUP_PAIRS pairs is off
+ * by less than 1.0001 units (group-kernel.ts), so the same bound holds with room to spare and
+ * stays a function of the count alone.
+ */
+export function kernelErrorUnits(_kernel: Scale['kernel'], count: number): bigint {
+  return BigInt(count / 2);
 }
 
 export function sumRange(range: TermRange, scale: Scale): RangeSum {
   checkRange(range);
-  const j0 = range.start / 2;
-  const pairs = range.count / 2;
-  if (scale.kernel === 'dd103') {
-    if (scale.bits !== DD_BITS) throw new Error(`dd103 kernel needs ${DD_BITS} bits, not ${scale.bits}`);
-    return { ...pick(range), bits: scale.bits, kernel: scale.kernel, value: ddPairSum(j0, pairs), errUnits: kernelErrorUnits('dd103', range.count) };
+  const end = range.start + range.count;
+  let value = 0n;
+  let t = range.start;
+  // The first GROUPED_FROM terms, and everything for the pair kernel, one division per pair.
+  const pairsEnd = scale.kernel === 'grouped' ? Math.min(end, Math.max(t, GROUPED_FROM)) : end;
+  if (pairsEnd > t) {
+    value += bigintPairSum(t / 2, (pairsEnd - t) / 2, scale.bits);
+    t = pairsEnd;
   }
-  return {
-    ...pick(range),
-    bits: scale.bits,
-    kernel: scale.kernel,
-    value: bigintPairSum(j0, pairs, scale.bits),
-    errUnits: kernelErrorUnits('bigint', range.count),
-  };
-}
-
-function pick(r: TermRange): TermRange {
-  return { start: r.start, count: r.count };
+  // From there on the range holds whole groups (checkRange).
+  for (let g = t / GROUP_TERMS; t < end; g++, t += GROUP_TERMS) value += groupSum(g, scale.bits);
+  return { start: range.start, count: range.count, bits: scale.bits, kernel: scale.kernel, value, errUnits: kernelErrorUnits(scale.kernel, range.count) };
 }

@@ -1,13 +1,21 @@
 // Term ranges [start, start+count) of the Leibniz series Σ (−1)^k·4/(2k+1).
 //
-// Every range is aligned to BLOCK_TERMS. The kernels pair terms (2j, 2j+1), so a range must start
-// on an even term; the larger block also lets any kernel use a fixed grouping of pairs without a
-// range boundary ever splitting a group. That alignment is what makes a range's exact integer a
-// function of the terms alone: any split of [0, N) merged in any order gives the same total.
+// A range's exact integer must be a function of its terms alone, so that any split of [0, N),
+// merged in any order, gives the same total. The kernels round per pair (terms 2j, 2j+1) below
+// GROUPED_FROM and per group of GROUP_TERMS beyond it, so range boundaries are multiples of
+// BLOCK_TERMS below GROUPED_FROM and multiples of GROUP_TERMS from there on: no range ever splits
+// a unit the kernel rounds as one.
 export const BLOCK_TERMS = 32;
+/** Pairs a kernel may sum as one unit (group-kernel.ts): a power of two. */
+export const GROUP_PAIRS = 8192;
+export const GROUP_TERMS = 2 * GROUP_PAIRS;
+/** The first group the Taylor expansion is used for (its centre must be far enough from 0). */
+export const GROUPED_FROM_GROUP = 128;
+/** From this term on, range boundaries are group boundaries (2^21 terms). */
+export const GROUPED_FROM = GROUPED_FROM_GROUP * GROUP_TERMS;
 
-/** Beyond this the double-double kernel's integer splitting of 4j+1 no longer holds (see dd-kernel). */
-export const MAX_TERMS = 2 ** 50;
+/** The series stops here: term indices and range ends stay exact in a double (2^52 < 2^53). */
+export const MAX_TERMS = 2 ** 52;
 
 export interface TermRange {
   start: number;
@@ -16,14 +24,34 @@ export interface TermRange {
 
 export class RangeError_ extends Error {}
 
+/** True when a range may start or end at term `x`. */
+export function isBoundary(x: number): boolean {
+  return x % BLOCK_TERMS === 0 && (x < GROUPED_FROM || x % GROUP_TERMS === 0);
+}
+
+/** The last boundary at or below x (x ≥ 0). */
+export function boundaryAtOrBelow(x: number): number {
+  const unit = x < GROUPED_FROM ? BLOCK_TERMS : GROUP_TERMS;
+  return Math.floor(x / unit) * unit;
+}
+
+/** The first boundary at or above x (x ≥ 0). */
+export function boundaryAtOrAbove(x: number): number {
+  const below = boundaryAtOrBelow(x);
+  if (below === x) return x;
+  return below + (below < GROUPED_FROM ? BLOCK_TERMS : GROUP_TERMS);
+}
+
 export function checkRange(r: TermRange): void {
   const { start, count } = r;
   if (!Number.isSafeInteger(start) || start < 0) throw new RangeError_(`range start ${start} is not a non-negative integer`);
   if (!Number.isSafeInteger(count) || count <= 0) throw new RangeError_(`range count ${count} is not a positive integer`);
-  if (start % BLOCK_TERMS !== 0 || count % BLOCK_TERMS !== 0) {
-    throw new RangeError_(`range [${start}, ${start + count}) is not aligned to ${BLOCK_TERMS} terms`);
-  }
   if (start + count > MAX_TERMS) throw new RangeError_(`range end ${start + count} exceeds ${MAX_TERMS} terms`);
+  if (!isBoundary(start) || !isBoundary(start + count)) {
+    throw new RangeError_(
+      `range [${start}, ${start + count}) is not aligned to ${BLOCK_TERMS} terms (below ${GROUPED_FROM}) and ${GROUP_TERMS} terms (from there on)`,
+    );
+  }
 }
 
 export function rangeKey(r: TermRange): string {

@@ -1,18 +1,19 @@
 import { expect } from 'chai';
 import { PiAccumulator } from '../../src/pi/accumulator';
 import { scaleFor } from '../../src/pi/precision';
-import { BLOCK_TERMS, checkRange } from '../../src/pi/range';
+import { BLOCK_TERMS, boundaryAtOrAbove, checkRange, GROUP_TERMS, GROUPED_FROM, MAX_TERMS } from '../../src/pi/range';
 import { RangeSum, sumRange } from '../../src/pi/range-sum';
 import { seededRandom, shuffle } from '../support/random';
 
-function randomSplit(total: number, rnd: () => number): { start: number; count: number }[] {
+/** Random ranges tiling [from, to), cut at random boundaries (32 terms apart, then groups). */
+function randomSplit(from: number, to: number, rnd: () => number): { start: number; count: number }[] {
   const out: { start: number; count: number }[] = [];
-  let start = 0;
-  while (start < total) {
-    const blocks = 1 + Math.floor(rnd() * 40);
-    const count = Math.min(blocks * BLOCK_TERMS, total - start);
-    out.push({ start, count });
-    start += count;
+  let start = from;
+  while (start < to) {
+    const unit = start < GROUPED_FROM ? BLOCK_TERMS : GROUP_TERMS;
+    const end = Math.min(to, boundaryAtOrAbove(start + (1 + Math.floor(rnd() * 40)) * unit));
+    out.push({ start, count: end - start });
+    start = end;
   }
   return out;
 }
@@ -25,12 +26,28 @@ describe('exact merging of ranges', () => {
       const whole = sumRange({ start: 0, count: total }, scale);
       for (let seed = 1; seed <= 12; seed++) {
         const rnd = seededRandom(seed);
-        const parts = shuffle(randomSplit(total, rnd).map((r) => sumRange(r, scale)), rnd);
+        const parts = shuffle(randomSplit(0, total, rnd).map((r) => sumRange(r, scale)), rnd);
         const acc = new PiAccumulator(scale.bits, scale.kernel);
         for (const p of parts) expect(acc.add(p)).to.equal('added');
         expect(acc.prefixEnd).to.equal(total);
         expect(acc.prefixValue, `seed ${seed}`).to.equal(whole.value);
         expect(acc.prefixErrUnits).to.equal(whole.errUnits);
+      }
+    });
+  }
+
+  for (const digits of [20, 1000]) {
+    it(`any split across the start of the groups adds up to the identical sum (P=${digits})`, () => {
+      const scale = scaleFor(digits);
+      const from = GROUPED_FROM - 50 * BLOCK_TERMS;
+      const to = GROUPED_FROM + 120 * GROUP_TERMS;
+      const whole = sumRange({ start: from, count: to - from }, scale);
+      for (let seed = 1; seed <= 6; seed++) {
+        const rnd = seededRandom(seed);
+        const parts = shuffle(randomSplit(from, to, rnd), rnd).map((r) => sumRange(r, scale));
+        expect(parts.length).to.be.above(3);
+        expect(parts.reduce((s, p) => s + p.value, 0n), `seed ${seed}`).to.equal(whole.value);
+        expect(parts.reduce((s, p) => s + p.errUnits, 0n)).to.equal(whole.errUnits);
       }
     });
   }
@@ -77,7 +94,13 @@ describe('exact merging of ranges', () => {
     expect(() => checkRange({ start: 3, count: 64 })).to.throw(/aligned/);
     expect(() => checkRange({ start: 0, count: 0 })).to.throw(/count/);
     expect(() => checkRange({ start: -64, count: 64 })).to.throw(/start/);
-    expect(() => checkRange({ start: 2 ** 50, count: 64 })).to.throw(/exceeds/);
+    expect(() => checkRange({ start: MAX_TERMS, count: GROUP_TERMS })).to.throw(/exceeds/);
+    // From GROUPED_FROM on, boundaries are whole groups: a range may not cut one.
+    expect(() => checkRange({ start: GROUPED_FROM - 32, count: 32 })).to.not.throw();
+    expect(() => checkRange({ start: GROUPED_FROM - 32, count: 64 })).to.throw(/16384 terms/);
+    expect(() => checkRange({ start: GROUPED_FROM, count: GROUP_TERMS - 32 })).to.throw(/aligned/);
+    expect(() => checkRange({ start: GROUPED_FROM + 32, count: GROUP_TERMS })).to.throw(/aligned/);
+    expect(() => checkRange({ start: GROUPED_FROM, count: GROUP_TERMS })).to.not.throw();
     expect(() => scaleFor(5)).to.throw(/precision 5/);
   });
 });

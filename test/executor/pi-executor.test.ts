@@ -32,7 +32,7 @@ function rangeTask(start: number, count: number): RangeTask {
 }
 
 /** A range that runs for far longer than any test: it only ever ends by KILL or SHUTDOWN. */
-const FOREVER = rangeTask(0, 2 ** 36);
+const FOREVER = rangeTask(0, 2 ** 50);
 
 let seq = 0;
 
@@ -118,7 +118,7 @@ describe('pi-mesos-executor (the real program, run by a test agent)', function (
   it('reports RUNNING, then FINISHED with the exact sum of its range in data', async () => {
     await setUp();
     const a = rangeTask(0, 1_000_000);
-    const b = rangeTask(123_456 * 32, 3_200_032);
+    const b = rangeTask(241 * 16_384, 196 * 16_384); // in the groups (from 2^21 terms on)
     const [ida, idb] = await launch(encodeTask(a), encodeTask(b));
     await waitState(ida, 'TASK_FINISHED');
     await waitState(idb, 'TASK_FINISHED');
@@ -182,7 +182,7 @@ describe('pi-mesos-executor (the real program, run by a test agent)', function (
 
   it('ends within the grace period on SHUTDOWN, reporting TASK_KILLED for what was running', async () => {
     await setUp({ executorShutdownGracePeriodMs: 4000 });
-    const [a, b] = await launch(encodeTask(FOREVER), encodeTask(rangeTask(2 ** 36, 2 ** 36)));
+    const [a, b] = await launch(encodeTask(FOREVER), encodeTask(rangeTask(2 ** 50, 2 ** 50)));
     await waitState(a, 'TASK_RUNNING');
     await waitState(b, 'TASK_RUNNING');
     const { sandbox, process: child } = [...agent.executors.values()][0];
@@ -207,7 +207,7 @@ describe('pi-mesos-executor (the real program, run by a test agent)', function (
     await setUp();
     // The agent takes the executor's updates but loses them, as if it died before checkpointing.
     agent.faults.dropExecutorUpdates = true;
-    const task = rangeTask(640, 3_200_000);
+    const task = rangeTask(640, 2 ** 21 - 640 + 70 * 16_384);
     const [id] = await launch(encodeTask(task));
     await waitFor(() => agent.droppedUpdates.some((u) => u.task_id.value === id && u.state === 'TASK_FINISHED'), 15_000, 'the dropped TASK_FINISHED');
     expect(statesOf(id)).to.deep.equal([]);
@@ -228,7 +228,7 @@ describe('pi-mesos-executor (the real program, run by a test agent)', function (
 
   it('keeps its task through an agent restart while it runs, and delivers the result', async () => {
     await setUp();
-    const task = rangeTask(0, 64_000_000);
+    const task = rangeTask(0, 2 ** 31);
     const [id] = await launch(encodeTask(task));
     await waitState(id, 'TASK_RUNNING');
     // Down for a while: the task may finish while the agent is away; its update is kept either way.

@@ -12,7 +12,7 @@ import {
 import { startZooKeeper, zooKeeperUnavailableReason, ZooKeeperServer } from '../support/zookeeper';
 import { waitFor } from '../support/wait';
 
-const MAX = 96_000_000;
+const MAX = 2 ** 31;
 const FAILED_STATES = ['TASK_KILLED', 'TASK_LOST', 'TASK_FAILED', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE'] as const;
 
 /** Resolves with the exit, or fails naming `what` if the daemon is still running after `ms`. */
@@ -191,7 +191,7 @@ describe('pi framework on Mesos, faults end to end', function () {
   it('--teardown after a completed run still removes the framework', async () => {
     bed = await startPiTestBed({}, [{ cpus: 2, mem: 1024, duty: 1 }]);
     const b = bed;
-    const small = 3_200_000;
+    const small = 3_211_264; // a group boundary (196 groups of 16384 terms)
     const args = daemonArgs(b, b.cluster.masterSpec, small);
     const first = run(args);
     expect((await first.exited).code, first.output()).to.equal(0);
@@ -211,7 +211,7 @@ describe('pi framework on Mesos, faults end to end', function () {
   it('exits 78 naming both precisions when the state dir holds a run at another precision', async () => {
     bed = await startPiTestBed({}, [{ cpus: 2, mem: 1024, duty: 1 }]);
     const b = bed;
-    const small = 3_200_000;
+    const small = 3_211_264; // a group boundary (196 groups of 16384 terms)
     const first = run(daemonArgs(b, b.cluster.masterSpec, small));
     expect((await first.exited).code, first.output()).to.equal(0);
     await expectExactRun(b.stateDir, small);

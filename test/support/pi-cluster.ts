@@ -4,7 +4,7 @@ import * as path from 'path';
 import { expect } from 'chai';
 import { FrameworkState, PiFramework } from '../../src/framework/pi-framework';
 import { scaleFor } from '../../src/pi/precision';
-import { sumRange } from '../../src/pi/range-sum';
+import { RangeSum, sumRange } from '../../src/pi/range-sum';
 import { TaskRecord, TestMesosCluster, TestClusterOptions } from './mesos/cluster';
 import type { TaskState } from '../../src/mesos/types';
 import { TestAgent } from './mesos/agent';
@@ -78,13 +78,22 @@ export async function readFrameworkState(stateDir: string): Promise<FrameworkSta
   }
 }
 
+const sums = new Map<number, RangeSum>();
+
+/** The sum of [0, maxTerms) at 20 digits in one piece, computed once per test process. */
+export function uninterruptedSum(maxTerms: number): RangeSum {
+  let s = sums.get(maxTerms);
+  if (!s) sums.set(maxTerms, (s = sumRange({ start: 0, count: maxTerms }, scaleFor(20))));
+  return s;
+}
+
 /** The run's result equals the uninterrupted exact sum of [0, maxTerms): nothing lost or doubled. */
 export async function expectExactRun(stateDir: string, maxTerms: number): Promise<FrameworkState> {
   const s = (await readFrameworkState(stateDir))!;
   expect(s.ledger.prefixEnd).to.equal(maxTerms);
   expect(s.ledger.inFlight).to.deep.equal([]);
   expect(s.ledger.queue).to.deep.equal([]);
-  const whole = sumRange({ start: 0, count: maxTerms }, scaleFor(20));
+  const whole = uninterruptedSum(maxTerms);
   expect(s.ledger.prefixValue).to.equal(whole.value.toString());
   expect(s.ledger.prefixErrUnits).to.equal(whole.errUnits.toString());
   return s;

@@ -138,7 +138,7 @@ const OPTIONS: OptionDef[] = [
   { flag: 'max-terms', arg: 'N', def: 'unlimited', env: true,
     help: 'Stop launching once the finished prefix reaches N terms (for tests and demos).' },
   { flag: 'max-task-terms', arg: 'N', def: 'unlimited', env: true,
-    help: 'Never put more than N terms (a multiple of 32) in one task, whatever the target duration.' },
+    help: 'Never put more than N terms (a multiple of 32) in one task, whatever the target duration; past 2^21 terms a task holds at least one group of 16384.' },
   { flag: 'executor', arg: 'fetch|command:PATH', def: 'fetch', env: true,
     help: 'How agents get the executor: fetch (the Mesos fetcher downloads the bundle this daemon serves '
       + 'under /executor/ on --http) or command:/abs/path (preinstalled on every agent).' },

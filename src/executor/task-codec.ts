@@ -127,8 +127,8 @@ export function decodeResult(data: Uint8Array | undefined, expected?: { task: Ra
       throw new PayloadError(`result at ${r.bits} bits/${r.kernel}, expected ${scale.bits} bits/${scale.kernel}`);
     }
     // The bound is a function of the range and kernel alone; a different one is a broken peer.
-    if (r.errUnits !== kernelErrorUnits(scale.kernel, t.count)) {
-      throw new PayloadError(`result error bound ${r.errUnits} is not the kernel's bound for ${t.count} terms`);
+    if (r.errUnits !== kernelErrorUnits(scale.kernel, t)) {
+      throw new PayloadError(`result error bound ${r.errUnits} is not the kernel's bound for [${t.start}, ${t.start + t.count})`);
     }
     if (r.value < 0n) throw new PayloadError('result value is negative');
   }

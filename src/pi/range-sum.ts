@@ -15,13 +15,16 @@ export interface RangeSum extends TermRange {
 }
 
 /**
- * The rounding bound a kernel guarantees for a range of `count` terms, in units of 2^-bits: one
- * unit per pair. A floored pair is low by less than one unit; a group of GROUP_PAIRS pairs is off
- * by less than 1.0001 units (group-kernel.ts), so the same bound holds with room to spare and
- * stays a function of the count alone.
+ * The rounding bound a kernel guarantees for a range, in units of 2^-bits: a function of the range
+ * and kernel alone, so a peer's result can be checked against it. A floored pair is low by less
+ * than one unit; a group of GROUP_PAIRS pairs is off by less than 1.0001 units (group-kernel.ts),
+ * stated as 2.
  */
-export function kernelErrorUnits(_kernel: Scale['kernel'], count: number): bigint {
-  return BigInt(count / 2);
+export function kernelErrorUnits(kernel: Scale['kernel'], range: TermRange): bigint {
+  const end = range.start + range.count;
+  if (kernel === 'pairs') return BigInt(range.count / 2);
+  const pairTerms = Math.max(0, Math.min(end, GROUPED_FROM) - range.start);
+  return BigInt(pairTerms / 2) + 2n * BigInt((range.count - pairTerms) / GROUP_TERMS);
 }
 
 export function sumRange(range: TermRange, scale: Scale): RangeSum {
@@ -37,5 +40,5 @@ export function sumRange(range: TermRange, scale: Scale): RangeSum {
   }
   // From there on the range holds whole groups (checkRange).
   for (let g = t / GROUP_TERMS; t < end; g++, t += GROUP_TERMS) value += groupSum(g, scale.bits);
-  return { start: range.start, count: range.count, bits: scale.bits, kernel: scale.kernel, value, errUnits: kernelErrorUnits(scale.kernel, range.count) };
+  return { start: range.start, count: range.count, bits: scale.bits, kernel: scale.kernel, value, errUnits: kernelErrorUnits(scale.kernel, range) };
 }

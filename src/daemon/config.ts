@@ -9,6 +9,13 @@ import * as path from 'path';
 import { LogLevel } from '../common/logger';
 import { DisplaySpec, parseDimSchedule, parseDisplaySpec } from '../display/index';
 
+/**
+ * Enough for every digit the series can certify before it ends: about 2·log10 N decimals, 31 at
+ * 2^52 terms. Fewer would stall the display long before the end (20 digits are certain after
+ * ~10^10 terms, a minute's work for a small cluster).
+ */
+export const DEFAULT_PRECISION = 32;
+
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 export const EX_CONFIG = 78;
 
@@ -131,7 +138,7 @@ const OPTIONS: OptionDef[] = [
     help: 'Local-time window in which the panel is dimmed, e.g. 22:00-07:00 (may wrap midnight); "off" for never.' },
   { flag: 'display-on-stop', arg: 'stopped|blank', def: 'stopped', env: true,
     help: 'What the panel shows after the daemon stops.' },
-  { flag: 'precision', arg: 'DIGITS', def: '20', env: true,
+  { flag: 'precision', arg: 'DIGITS', def: String(DEFAULT_PRECISION), env: true,
     help: 'Decimal digits carried by every partial sum (10..10000); bounds the digits that can be certified.' },
   { flag: 'target-task-seconds', arg: 'SECONDS', def: '10', env: true,
     help: 'Planned run time of one task (1..3600); the planner sizes term ranges from measured throughput.' },
@@ -483,7 +490,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   }
   const displayOnStop = parseChoice(get('display-on-stop', 'stopped'), 'display-on-stop', ['stopped', 'blank'] as const);
 
-  const precision = parseNumber(get('precision', '20'), 'precision', 10, 10000, true, ' digits');
+  const precision = parseNumber(get('precision', String(DEFAULT_PRECISION)), 'precision', 10, 10000, true, ' digits');
   const targetTaskSeconds = parseNumber(get('target-task-seconds', '10'), 'target-task-seconds', 1, 3600, false, ' seconds');
   const maxRaw = opt('max-terms');
   const maxTerms = maxRaw ? parseNumber(maxRaw, 'max-terms', 1, Number.MAX_SAFE_INTEGER, true) : null;

@@ -197,37 +197,51 @@ function clusterShort(c: Canvas, m: DisplayModel): void {
 
 // ---- pi ----
 
-/** Certified digits large, the uncertain tail small and underlined with dots right after them. */
-function piDigits(c: Canvas, m: DisplayModel, top: number): void {
+/**
+ * Certified digits large, the uncertain tail small and underlined with dots right after them. When
+ * the digits outgrow the large font they wrap in the small one over up to `rows` text rows from
+ * `wrapTop`, and beyond that the oldest digits give way: the newest are the ones that change.
+ */
+function piDigits(c: Canvas, m: DisplayModel, top: number, wrapTop: number, rows: number): void {
   const big = largeDigits();
   const f = smallFont();
   const { certified, uncertain } = m.pi;
   const bigW = textWidth(big, certified);
   const tailW = uncertain ? textWidth(f, uncertain) + 2 : 0;
-  let font: BitmapFont = big;
-  if (bigW > 127) font = f;
-  const baseline = top + font.ascent;
-  let x = c.text(font, 0, top, certified);
-  if (!uncertain) return;
-  let tx = x + 2;
-  let ty = baseline - f.ascent;
-  if (tx + tailW > 127) { tx = 127 - tailW; ty = baseline + 3; } // no room: below, to the right
-  const end = c.text(f, tx, ty, uncertain);
-  for (let dx = tx; dx < end - 1; dx += 2) c.set(dx, ty + f.ascent + 1);
-  x = end;
+  if (bigW <= 127) {
+    const baseline = top + big.ascent;
+    const x = c.text(big, 0, top, certified);
+    if (!uncertain) return;
+    let tx = x + 2;
+    let ty = baseline - f.ascent;
+    if (tx + tailW > 127) { tx = 127 - tailW; ty = baseline + 3; } // no room: below, to the right
+    const end = c.text(f, tx, ty, uncertain);
+    for (let dx = tx; dx < end - 1; dx += 2) c.set(dx, ty + f.ascent + 1);
+    return;
+  }
+  // Wrapped: rows of small glyphs from the top of the area, the uncertain tail after a '~'.
+  wrapDigits(certified, uncertain, COLS, rows).forEach((l, i) => c.text(f, 0, wrapTop + i * 8, l));
+}
+
+/** certified~uncertain cut into rows of `cols` characters; the last `rows` of them. */
+export function wrapDigits(certified: string, uncertain: string, cols: number, rows: number): string[] {
+  const all = uncertain ? `${certified}~${uncertain}` : certified;
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i += cols) out.push(all.slice(i, i + cols));
+  return out.slice(-rows);
 }
 
 function piPixel(c: Canvas, m: DisplayModel, tall: boolean): void {
   const p = m.pi;
   if (tall) {
     line(c, 0, 'PI', `${certifiedDecimals(p.certified)} decimals sure`);
-    piDigits(c, m, 10);
+    piDigits(c, m, 10, 8, 3);
     line(c, 4, 'terms done', formatCount(p.termsDone));
     line(c, 5, 'terms/s', formatCount(p.termsPerSecond));
     line(c, 6, 'next digit', etaText(p.nextDigitEtaSeconds));
     if (p.termsComputed > p.termsDone) line(c, 7, 'computed', formatCount(p.termsComputed));
   } else {
-    piDigits(c, m, 0);
+    piDigits(c, m, 0, 0, 2);
     line(c, 2, `${formatCount(p.termsDone)} terms`, `${formatCount(p.termsPerSecond)}/s`);
     line(c, 3, 'next digit', etaText(p.nextDigitEtaSeconds));
   }
@@ -324,11 +338,16 @@ function charCluster(fr: CharFrame, m: DisplayModel): void {
   if (agents.length > 4) fr.put(3, 10, clip(`+${agents.length - 3} more`, 10));
 }
 
-function charDigits(m: DisplayModel, width: number): string {
+/**
+ * The digits on one row: certified, '~', uncertain. When they do not fit, the row keeps the newest
+ * certified digits and two uncertain ones behind a '<', since those are the ones that change.
+ */
+export function charDigits(m: DisplayModel, width: number): string {
   const { certified, uncertain } = m.pi;
-  if (certified.length >= width) return certified.slice(0, width);
-  if (!uncertain) return certified;
-  return (certified + '~' + uncertain).slice(0, width);
+  const full = uncertain ? `${certified}~${uncertain}` : certified;
+  if (full.length <= width) return full;
+  const end = uncertain ? `${certified}~${uncertain.slice(0, 2)}` : certified;
+  return end.length <= width ? full.slice(0, width) : `<${end.slice(end.length - width + 1)}`;
 }
 
 function charPi(fr: CharFrame, m: DisplayModel): void {

@@ -189,7 +189,13 @@ export class Ledger {
 
   static restore(s: LedgerState, scale: Scale, limit?: number, now?: () => number): Ledger {
     if (s.version !== 1) throw new LedgerMismatchError(`checkpoint version ${String(s.version)} is not supported`);
-    if (s.digits !== scale.digits || s.bits !== scale.bits || s.kernel !== scale.kernel) {
+    if (s.digits === scale.digits && (s.bits !== scale.bits || s.kernel !== scale.kernel)) {
+      throw new LedgerMismatchError(
+        `the state directory holds a run summed by another kernel (${s.kernel}, ${s.bits} bits; this version sums with ` +
+        `${scale.kernel}, ${scale.bits} bits), whose integers do not mix with these. Use another --state-dir, or remove it to start over`,
+      );
+    }
+    if (s.digits !== scale.digits) {
       throw new LedgerMismatchError(
         `the state directory holds a run at precision ${s.digits} digits; this run asks for ${scale.digits}. ` +
         `Start with --precision ${s.digits}, or use another --state-dir`,

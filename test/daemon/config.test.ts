@@ -40,7 +40,7 @@ describe('daemon/config', () => {
     expect(c.displayPageSeconds).to.equal(5);
     expect(c.dim).to.equal(null);
     expect(c.displayOnStop).to.equal('stopped');
-    expect(c.precision).to.equal(20);
+    expect(c.precision).to.equal(32);
     expect(c.targetTaskSeconds).to.equal(10);
     expect(c.maxTerms).to.equal(null);
     expect(c.executor).to.deep.equal({ kind: 'fetch' });

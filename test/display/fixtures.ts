@@ -52,3 +52,13 @@ export class CaptureStream extends Writable {
 }
 
 export { waitFor } from '../support/wait';
+
+/** Deep in a run at 32 digits: more certified digits than any panel shows on one row. */
+export function longDigitsModel(): DisplayModel {
+  const m = clusterModel();
+  m.pi = {
+    certified: '3.1415926535897932384626433832', uncertain: '79502', termsDone: 1_234_567_890_123_456,
+    termsComputed: 1_234_600_000_000_000, termsPerSecond: 9_870_000_000, nextDigitEtaSeconds: 86_400,
+  };
+  return m;
+}

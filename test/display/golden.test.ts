@@ -3,13 +3,14 @@
 import { expect } from 'chai';
 import { DisplayModel } from '../../src/display/model';
 import { PageName } from '../../src/display/spec';
-import { clusterModel, idleModel, localModel } from './fixtures';
+import { clusterModel, idleModel, localModel, longDigitsModel } from './fixtures';
 import { expectGolden, makeRig, PANEL_KINDS, PanelKind, sizeOf } from './harness';
 
 const CASES: { name: string; page: PageName | 'stopped'; model: () => DisplayModel }[] = [
   { name: 'cluster', page: 'cluster', model: clusterModel },
   { name: 'pi', page: 'pi', model: clusterModel },
   { name: 'pi-local', page: 'pi', model: localModel },
+  { name: 'pi-long', page: 'pi', model: longDigitsModel },
   { name: 'framework', page: 'framework', model: clusterModel },
   { name: 'framework-idle', page: 'framework', model: idleModel },
   { name: 'stopped', page: 'stopped', model: clusterModel },

@@ -3,6 +3,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { scaleFor } from '../../src/pi/precision';
+import { DEFAULT_PRECISION } from '../../src/daemon/config';
 import { sumRange } from '../../src/pi/range-sum';
 import { startDaemon } from '../support/daemon-process';
 import { readFrameworkState as readState } from '../support/pi-cluster';
@@ -47,7 +48,7 @@ describe('local mode as a real process: kill -9 and resume', function () {
     expect(final.ledger.inFlight).to.deep.equal([]);
     expect(final.ledger.ahead).to.deep.equal([]);
     // Exactly the uninterrupted sum: nothing lost, nothing counted twice.
-    const whole = sumRange({ start: 0, count: maxTerms }, scaleFor(20));
+    const whole = sumRange({ start: 0, count: maxTerms }, scaleFor(DEFAULT_PRECISION));
     expect(final.ledger.prefixValue).to.equal(whole.value.toString());
     expect(final.ledger.prefixErrUnits).to.equal(whole.errUnits.toString());
   });
@@ -67,6 +68,6 @@ describe('local mode as a real process: kill -9 and resume', function () {
     const final = (await readState(dir))!;
     expect(final.ledger.prefixEnd).to.equal(maxTerms);
     expect(final.ledger.prefixEnd).to.be.at.least(s.ledger.prefixEnd);
-    expect(final.ledger.prefixValue).to.equal(sumRange({ start: 0, count: maxTerms }, scaleFor(20)).value.toString());
+    expect(final.ledger.prefixValue).to.equal(sumRange({ start: 0, count: maxTerms }, scaleFor(DEFAULT_PRECISION)).value.toString());
   });
 });

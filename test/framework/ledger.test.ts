@@ -95,4 +95,10 @@ describe('ledger', () => {
     const snap = new Ledger(scale).snapshot();
     expect(() => Ledger.restore(snap, scaleFor(30))).to.throw(LedgerMismatchError, /precision 20 .* 30/);
   });
+
+  it('refuses a checkpoint of an older kernel at the same precision, saying so', () => {
+    // A state file from before the groups: same digits, another kernel and scale.
+    const snap = { ...new Ledger(scale).snapshot(), kernel: 'dd103', bits: 103 };
+    expect(() => Ledger.restore(snap, scale)).to.throw(LedgerMismatchError, /another kernel \(dd103, 103 bits/);
+  });
 });

@@ -11,6 +11,7 @@ import {
 } from '../support/pi-cluster';
 import { startZooKeeper, zooKeeperUnavailableReason, ZooKeeperServer } from '../support/zookeeper';
 import { waitFor } from '../support/wait';
+import { DEFAULT_PRECISION } from '../../src/daemon/config';
 
 const MAX = 2 ** 31;
 const FAILED_STATES = ['TASK_KILLED', 'TASK_LOST', 'TASK_FAILED', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE'] as const;
@@ -221,8 +222,8 @@ describe('pi framework on Mesos, faults end to end', function () {
     const wrong = run([...daemonArgs(b, b.cluster.masterSpec, small), '--precision', '30']);
     const end = await wrong.exited;
     expect(end.code, wrong.output()).to.equal(78);
-    expect(wrong.output()).to.match(/precision 20 digits; this run asks for 30/);
-    expect(wrong.output()).to.match(/--precision 20/);
+    expect(wrong.output()).to.match(new RegExp(`precision ${DEFAULT_PRECISION} digits; this run asks for 30`));
+    expect(wrong.output()).to.match(new RegExp(`--precision ${DEFAULT_PRECISION}`));
     expect(await fs.readFile(file, 'utf8'), 'the stored run is untouched').to.equal(before);
     expect(b.cluster.calls.length, 'it never talked to Mesos').to.equal(calls);
   });

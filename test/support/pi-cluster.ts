@@ -4,6 +4,7 @@ import * as path from 'path';
 import { expect } from 'chai';
 import { FrameworkState, PiFramework } from '../../src/framework/pi-framework';
 import { scaleFor } from '../../src/pi/precision';
+import { DEFAULT_PRECISION } from '../../src/daemon/config';
 import { RangeSum, sumRange } from '../../src/pi/range-sum';
 import { TaskRecord, TestMesosCluster, TestClusterOptions } from './mesos/cluster';
 import type { TaskState } from '../../src/mesos/types';
@@ -80,10 +81,10 @@ export async function readFrameworkState(stateDir: string): Promise<FrameworkSta
 
 const sums = new Map<number, RangeSum>();
 
-/** The sum of [0, maxTerms) at 20 digits in one piece, computed once per test process. */
+/** The sum of [0, maxTerms) at the default precision in one piece, computed once per test process. */
 export function uninterruptedSum(maxTerms: number): RangeSum {
   let s = sums.get(maxTerms);
-  if (!s) sums.set(maxTerms, (s = sumRange({ start: 0, count: maxTerms }, scaleFor(20))));
+  if (!s) sums.set(maxTerms, (s = sumRange({ start: 0, count: maxTerms }, scaleFor(DEFAULT_PRECISION))));
   return s;
 }
 

@@ -74,13 +74,17 @@ export class Ledger {
     return waiting.length ? Math.min(...waiting) / 1000 : undefined;
   }
 
-  /** Hands out up to `maxTerms` terms: a queued retry first, else fresh terms from the frontier. */
-  take(maxTerms: number): (TermRange & { attempt: number }) | undefined {
+  /**
+   * Hands out up to `maxTerms` terms (or as many as it says for the range's start): a queued retry
+   * first, else fresh terms from the frontier.
+   */
+  take(maxTerms: number | ((start: number) => number)): (TermRange & { attempt: number }) | undefined {
+    const size = typeof maxTerms === 'number' ? () => maxTerms : maxTerms;
     const t = this.now();
     const i = this.queue.findIndex((q) => q.notBefore <= t);
     if (i >= 0) {
       const q = this.queue[i];
-      const end = Ledger.cut(q.start, maxTerms);
+      const end = Ledger.cut(q.start, size(q.start));
       if (end >= q.start + q.count) {
         this.queue.splice(i, 1);
         return { start: q.start, count: q.count, attempt: q.attempt };
@@ -90,7 +94,7 @@ export class Ledger {
       return head;
     }
     if (this.frontier >= this.limit) return undefined;
-    const end = Math.min(Ledger.cut(this.frontier, maxTerms), this.limit);
+    const end = Math.min(Ledger.cut(this.frontier, size(this.frontier)), this.limit);
     const r = { start: this.frontier, count: end - this.frontier, attempt: 0 };
     this.frontier = end;
     return r;

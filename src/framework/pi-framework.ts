@@ -75,7 +75,7 @@ export class PiFramework extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.frameworkId = state?.frameworkId;
-    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? defaultRate(opts.scale), opts.maxTaskTerms);
+    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? defaultRate(opts.scale), opts.scale, opts.maxTaskTerms);
     this.throughput = new Throughput(this.now);
     this.throughput.record(ledger.acc.termsComputed);
     this.writer = new CheckpointWriter(PiFramework.stateFile(opts.stateDir), () => JSON.stringify(this.state()));
@@ -116,7 +116,7 @@ export class PiFramework extends EventEmitter {
   plan(agentId: string, slots: number): PlannedTask[] {
     const out: PlannedTask[] = [];
     for (let i = 0; i < slots; i++) {
-      const r = this.ledger.take(this.planner.termsFor(agentId));
+      const r = this.ledger.take((start) => this.planner.termsFor(agentId, start));
       if (!r) break;
       const taskId = `pi.${r.start}.${r.count}.${r.attempt}.${(this.seq++).toString(36)}${randomBytes(3).toString('hex')}`;
       const task: RangeTask = { rangeId: rangeKey(r), start: r.start, count: r.count, digits: this.opts.scale.digits };
@@ -154,7 +154,7 @@ export class PiFramework extends EventEmitter {
     const { outcome, superseded } = this.ledger.finish(u.taskId, result);
     if (outcome === 'merged') {
       this.tasksFinished++;
-      if (u.agentId && result.computeSeconds > 0) this.planner.observe(u.agentId, result.count, result.computeSeconds);
+      if (u.agentId && result.computeSeconds > 0) this.planner.observe(u.agentId, result, result.computeSeconds);
       this.throughput.record(this.ledger.acc.termsComputed);
       this.certifiedCache = undefined;
       for (const t of superseded) this.emit('superseded', t);
@@ -208,8 +208,11 @@ export class PiFramework extends EventEmitter {
 
 /**
  * A Pi 4 core's terms per second, guessed for an agent not yet measured: about a tenth of the
- * x86 figures in the README, falling with the precision (the work per term grows with it).
+ * x86 figures in the README (groups: 6 G/s at 100 digits, falling as digits^1.5 beyond; pairs:
+ * 4.6 M/s at 1000 digits, falling with the digits). A guess on the low side only makes a first
+ * task short; the measured rate takes over from the second.
  */
 function defaultRate(scale: Scale): number {
-  return scale.kernel === 'grouped' ? 1e10 / Math.max(100, scale.digits) : 2e8 / scale.digits;
+  if (scale.kernel === 'pairs') return 4e8 / scale.digits;
+  return 5e8 * Math.min(1, (100 / scale.digits) ** 1.5);
 }

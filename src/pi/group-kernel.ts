@@ -89,9 +89,15 @@ function seriesSum(a: bigint, fracBits: number): bigint {
   const levels = Math.floor((fracBits + P) / l2);
   const q = scaledPowerSums(fracBits, l2, levels);
   const up = BigInt(l2 + 2 * (P + 1));
-  const a2 = a * a;
   let w = q[levels];
-  for (let m = levels - 1; m >= 0; m--) w = q[m] + (w << up) / a2;
+  if (a < 2n ** 32n) {
+    const a2 = a * a;
+    for (let m = levels - 1; m >= 0; m--) w = q[m] + (w << up) / a2;
+  } else {
+    // A² no longer fits a word: two one-word divisions (floor(floor(x/A)/A) = floor(x/A²), the
+    // same integer) are ~1.5× faster than one by a two-word divisor (measured, V8).
+    for (let m = levels - 1; m >= 0; m--) w = q[m] + (w << up) / a / a;
+  }
   return w / a;
 }
 

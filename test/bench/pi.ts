@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/common/logger';
 import { LocalBackend } from '../../src/framework/local-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
 import { scaleFor } from '../../src/pi/precision';
+import { DEFAULT_PRECISION } from '../../src/daemon/config';
 import { sumRange } from '../../src/pi/range-sum';
 import { bigintPairSum } from '../../src/pi/bigint-kernel';
 import { GROUP_TERMS } from '../../src/pi/range';
@@ -87,7 +88,7 @@ export async function run(log: (line: string) => void): Promise<void> {
   const runSeconds = quick ? 5 : Number(process.env.BENCH_SECONDS ?? 20);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-bench-'));
   try {
-    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger: silentLogger, targetTaskSeconds: 10 });
+    const fw = await PiFramework.open({ scale: scaleFor(DEFAULT_PRECISION), stateDir: dir, logger: silentLogger, targetTaskSeconds: 10 });
     const backend = new LocalBackend(fw, workers, silentLogger);
     await backend.start();
     await new Promise((r) => setTimeout(r, runSeconds * 1000));
@@ -95,7 +96,7 @@ export async function run(log: (line: string) => void): Promise<void> {
     const terms = fw.ledger.acc.termsComputed;
     await backend.stop();
     log('');
-    log(`## local mode: local[${workers}] for ${runSeconds} s at 20 digits, 10 s tasks`);
+    log(`## local mode: local[${workers}] for ${runSeconds} s at ${DEFAULT_PRECISION} digits (the default), 10 s tasks`);
     log(`efficiency (compute time / (workers × wall)): ${(eff * 100).toFixed(2)}%   target ≥ 98%`);
     log(`terms finished: ${(terms / 1e6).toFixed(0)} M (${(terms / runSeconds / 1e6).toFixed(0)} M terms/s across ${workers} workers)`);
   } finally {

@@ -1,27 +1,64 @@
 import { expect } from 'chai';
 import { Planner } from '../../src/framework/planner';
+import { rangeCost, termsForCost } from '../../src/pi/cost';
+import { scaleFor } from '../../src/pi/precision';
+import { GROUPED_FROM, GROUP_TERMS } from '../../src/pi/range';
+
+const scale = scaleFor(32);
+/** Term 2^33 lies in the groups of index bit length 20 (A of 35 bits, A² wider than a word). */
+const DEEP = 2 ** 33;
 
 describe('planner', () => {
   it('sizes tasks to the target duration from the measured rate, in whole blocks', () => {
-    const p = new Planner(10, 1e6);
-    p.observe('fast', 50e6, 1); // 50 M terms/s
-    const n = p.termsFor('fast');
+    const p = new Planner(10, 1e6, scale);
+    p.observe('fast', { start: DEEP, count: 2 ** 28 }, 1);
+    const n = p.termsFor('fast', DEEP + 2 ** 28);
     expect(n % 32).to.equal(0);
-    expect(n).to.be.closeTo(500e6, 64);
+    expect(n).to.be.closeTo(10 * 2 ** 28, 64); // same band: same work per term
+  });
+
+  it('sizes by work, not terms: a task where terms cost more holds fewer of them', () => {
+    const p = new Planner(10, 1e6, scale);
+    // Measured among the first groups, where A² fits a word and levels are many …
+    const measured = { start: GROUPED_FROM, count: 64 * GROUP_TERMS };
+    p.observe('a', measured, 1);
+    // … a task from anywhere is worth 10 s of that work, whatever its terms cost there.
+    for (const start of [0, GROUPED_FROM, 2 ** 30, DEEP, 2 ** 45]) {
+      const n = p.termsFor('a', start);
+      const work = rangeCost({ start, count: n }, scale);
+      expect(work / rangeCost(measured, scale), `from ${start}`).to.be.closeTo(10, 0.01);
+    }
+    // The pairs at the start cost more per term than any group, and the groups get cheaper.
+    const perTerm = (start: number): number => rangeCost({ start, count: GROUP_TERMS }, scale) / GROUP_TERMS;
+    expect(perTerm(0)).to.be.above(perTerm(GROUPED_FROM));
+    expect(perTerm(2 ** 40)).to.be.below(perTerm(DEEP));
   });
 
   it('sizes an unmeasured agent at the default rate, then at the slowest known rate', () => {
-    const p = new Planner(10, 1e6);
-    expect(p.termsFor('new')).to.be.closeTo(10e6, 32); // 10 s at the default rate
-    p.observe('slow', 5e6, 1);
-    p.observe('fast', 80e6, 1);
-    expect(p.termsFor('other')).to.be.closeTo(50e6, 32); // 10 s at 5 M terms/s
+    const p = new Planner(10, 1e6, scale);
+    expect(p.termsFor('new', DEEP)).to.be.closeTo(10e6, 32); // 10 s at the default rate
+    p.observe('slow', { start: DEEP, count: 5e6 }, 1);
+    p.observe('fast', { start: DEEP, count: 80e6 }, 1);
+    expect(p.termsFor('other', DEEP)).to.be.closeTo(50e6, 32); // 10 s at the slow agent's rate
   });
 
   it('smooths one slow measurement instead of following it', () => {
-    const p = new Planner(10, 1e6);
-    p.observe('a', 10e6, 1);
-    p.observe('a', 10e6, 4); // a task slowed 4× by a neighbour
-    expect(p.rate('a')).to.be.closeTo(7.75e6, 1);
+    const p = new Planner(10, 1e6, scale);
+    const r = { start: DEEP, count: 10e6 };
+    p.observe('a', r, 1);
+    p.observe('a', r, 4); // a task slowed 4× by a neighbour
+    expect(p.rate('a')! / rangeCost(r, scale)).to.be.closeTo(0.775, 1e-9);
+  });
+
+  it('the cost model adds up over splits and inverts exactly', () => {
+    for (const s of [scale, scaleFor(3000)]) {
+      for (const [start, count] of [[0, 2 ** 36], [GROUPED_FROM - 64, 2 ** 31], [2 ** 33 + GROUP_TERMS, 2 ** 40]]) {
+        const cut = start + Math.floor(count / 3);
+        const whole = rangeCost({ start, count }, s);
+        const parts = rangeCost({ start, count: cut - start }, s) + rangeCost({ start: cut, count: start + count - cut }, s);
+        expect(parts / whole).to.be.closeTo(1, 1e-12);
+        expect(termsForCost(start, whole, s) / count).to.be.closeTo(1, 1e-9);
+      }
+    }
   });
 });

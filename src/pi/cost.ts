@@ -1,0 +1,70 @@
+import { Scale } from './precision';
+import { GROUP_TERMS, GROUPED_FROM, MAX_TERMS, TermRange } from './range';
+
+// What summing a range costs, relative to the rest of the series, so that the planner can size a
+// task for a time and not only for a count of terms: the work per term is far from uniform. Pairs
+// below GROUPED_FROM cost one division each; a group costs one Horner level per ~l2 bits of the
+// fixed point, and l2 grows with the group's index, so groups get cheaper as the series goes on,
+// except that once A² outgrows a 64-bit word each division costs about twice as much (measured:
+// 0.23 µs per level below, 0.45–0.5 µs above, at 32 digits on x86). A unit is one single-word
+// Horner level; a pair below GROUPED_FROM is worth about half of one (0.3–0.7 measured from 20 to
+// 1000 digits). Only the ratios matter: the planner measures units per second on each agent.
+
+const PAIR_UNITS = 0.5;
+/** Pairs of the pair kernel past 4j+3 ≈ 2^32 divide by two words (measured ~3× slower). */
+const WIDE_PAIR_UNITS = 1.5;
+const WIDE_PAIRS_FROM = 2 ** 30;
+const P = 13; // log2 of the pairs in a group (group-kernel.ts)
+const GUARD_BITS = 16;
+
+/** Units of one group whose index has bit length k (A has k + 15 bits). */
+function groupUnits(k: number, bits: number): number {
+  const aBits = k + 15;
+  const l2 = 2 * (aBits - 1) - 2 * (P + 1);
+  const levels = Math.floor((bits + GUARD_BITS + P) / l2);
+  const wide = aBits > 32 ? 2 : 1; // A² no longer fits one word
+  return 2 * (levels + 1) * wide;
+}
+
+/**
+ * The cost of the series' terms as bands [from, to) of constant units per term, in order, from
+ * `start` to MAX_TERMS. Each band is a stretch of the pair kernel or of groups of one bit length.
+ */
+function* bands(start: number, scale: Scale): Generator<{ from: number; to: number; perTerm: number }> {
+  if (scale.kernel === 'pairs') {
+    const wideFrom = 2 * WIDE_PAIRS_FROM;
+    if (start < wideFrom) yield { from: start, to: wideFrom, perTerm: PAIR_UNITS * 2 };
+    yield { from: Math.max(start, wideFrom), to: MAX_TERMS, perTerm: WIDE_PAIR_UNITS / 2 };
+    return;
+  }
+  if (start < GROUPED_FROM) yield { from: start, to: GROUPED_FROM, perTerm: PAIR_UNITS / 2 };
+  // Groups with index bit length k: indices [2^(k−1), 2^k), terms [2^(k−1), 2^k)·GROUP_TERMS.
+  for (let k = 8; 2 ** (k - 1) * GROUP_TERMS < MAX_TERMS; k++) {
+    const from = 2 ** (k - 1) * GROUP_TERMS;
+    const to = Math.min(MAX_TERMS, 2 ** k * GROUP_TERMS);
+    if (to <= start) continue;
+    yield { from: Math.max(from, start), to, perTerm: groupUnits(k, scale.bits) / GROUP_TERMS };
+  }
+}
+
+/** Estimated work units of summing `range` at `scale`. */
+export function rangeCost(range: TermRange, scale: Scale): number {
+  const end = range.start + range.count;
+  let units = 0;
+  for (const b of bands(range.start, scale)) {
+    if (b.from >= end) break;
+    units += (Math.min(end, b.to) - b.from) * b.perTerm;
+  }
+  return units;
+}
+
+/** How many terms from `start` cost about `units` (not rounded to any boundary). */
+export function termsForCost(start: number, units: number, scale: Scale): number {
+  let left = units;
+  for (const b of bands(start, scale)) {
+    const whole = (b.to - b.from) * b.perTerm;
+    if (left <= whole) return b.from + left / b.perTerm - start;
+    left -= whole;
+  }
+  return MAX_TERMS - start;
+}

@@ -208,11 +208,11 @@ export class PiFramework extends EventEmitter {
 
 /**
  * A Pi 4 core's terms per second, guessed for an agent not yet measured: about a tenth of the
- * x86 figures in the README (groups: 6 G/s at 100 digits, falling as digits^1.5 beyond; pairs:
- * 4.6 M/s at 1000 digits, falling with the digits). A guess on the low side only makes a first
- * task short; the measured rate takes over from the second.
+ * x86 figures in the README (groups: 6–15 G/s up to 100 digits, falling as digits^1.5 beyond;
+ * pairs: 4.6 M/s at 1000 digits, falling with the digits). A guess on the low side only makes a
+ * first task short; the measured rate takes over from the second.
  */
 function defaultRate(scale: Scale): number {
   if (scale.kernel === 'pairs') return 4e8 / scale.digits;
-  return 5e8 * Math.min(1, (100 / scale.digits) ** 1.5);
+  return 1e9 * Math.min(1, (100 / scale.digits) ** 1.5);
 }

@@ -5,8 +5,8 @@ import { GROUP_TERMS, GROUPED_FROM, MAX_TERMS, TermRange } from './range';
 // task for a time and not only for a count of terms: the work per term is far from uniform. Pairs
 // below GROUPED_FROM cost one division each; a group costs one Horner level per ~l2 bits of the
 // fixed point, and l2 grows with the group's index, so groups get cheaper as the series goes on,
-// except that once A² outgrows a 64-bit word each division costs about twice as much (measured:
-// 0.23 µs per level below, 0.45–0.5 µs above, at 32 digits on x86). A unit is one single-word
+// except that once A² outgrows a 64-bit word each level divides twice (measured: 0.22 µs per
+// level below, 0.33–0.37 µs above, at 32 and 100 digits on x86; 1.6× at 1000 and 2000). A unit is one single-word
 // Horner level; a pair below GROUPED_FROM is worth about half of one (0.3–0.7 measured from 20 to
 // 1000 digits). Only the ratios matter: the planner measures units per second on each agent.
 
@@ -22,7 +22,7 @@ function groupUnits(k: number, bits: number): number {
   const aBits = k + 15;
   const l2 = 2 * (aBits - 1) - 2 * (P + 1);
   const levels = Math.floor((bits + GUARD_BITS + P) / l2);
-  const wide = aBits > 32 ? 2 : 1; // A² no longer fits one word
+  const wide = aBits > 32 ? 1.5 : 1; // A² no longer fits a word: two one-word divisions per level
   return 2 * (levels + 1) * wide;
 }
 

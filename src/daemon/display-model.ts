@@ -64,6 +64,8 @@ export function localFrameworkView(fw: PiFramework, running: number): FrameworkV
     heartbeatAgeSeconds: null,
     tasksRunning: running,
     tasksLost: fw.tasksLost,
-    idleReason: fw.complete ? 'done' : running === 0 ? 'waiting for a retry' : null,
+    // Local workers idle only between tasks (a moment), at start and stop, or while a failed range
+    // backs off: only the last is worth naming.
+    idleReason: fw.complete ? 'done' : running === 0 && fw.ledger.nextRetryIn() !== undefined ? 'waiting for a retry' : null,
   };
 }

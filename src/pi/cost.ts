@@ -1,5 +1,6 @@
+import { hornerShape } from './group-kernel';
 import { Scale } from './precision';
-import { GROUP_TERMS, GROUPED_FROM, MAX_TERMS, TermRange } from './range';
+import { GROUP_PAIRS, GROUP_TERMS, GROUPED_FROM, GROUPED_FROM_GROUP, MAX_TERMS, TermRange } from './range';
 
 // What summing a range costs, relative to the rest of the series, so that the planner can size a
 // task for a time and not only for a count of terms: the work per term is far from uniform. Pairs
@@ -14,14 +15,11 @@ const PAIR_UNITS = 0.5;
 /** Pairs of the pair kernel past 4j+3 ≈ 2^32 divide by two words (measured ~3× slower). */
 const WIDE_PAIR_UNITS = 1.5;
 const WIDE_PAIRS_FROM = 2 ** 30;
-const P = 13; // log2 of the pairs in a group (group-kernel.ts)
-const GUARD_BITS = 16;
 
-/** Units of one group whose index has bit length k (A has k + 15 bits). */
+/** Units of one group whose index has bit length k: A ≈ 4·GROUP_PAIRS·g has k + log2(4·GROUP_PAIRS) bits. */
 function groupUnits(k: number, bits: number): number {
-  const aBits = k + 15;
-  const l2 = 2 * (aBits - 1) - 2 * (P + 1);
-  const levels = Math.floor((bits + GUARD_BITS + P) / l2);
+  const aBits = k + Math.log2(4 * GROUP_PAIRS);
+  const { levels } = hornerShape(aBits, bits);
   const wide = aBits > 32 ? 1.5 : 1; // A² no longer fits a word: two one-word divisions per level
   return 2 * (levels + 1) * wide;
 }
@@ -39,7 +37,7 @@ function* bands(start: number, scale: Scale): Generator<{ from: number; to: numb
   }
   if (start < GROUPED_FROM) yield { from: start, to: GROUPED_FROM, perTerm: PAIR_UNITS / 2 };
   // Groups with index bit length k: indices [2^(k−1), 2^k), terms [2^(k−1), 2^k)·GROUP_TERMS.
-  for (let k = 8; 2 ** (k - 1) * GROUP_TERMS < MAX_TERMS; k++) {
+  for (let k = Math.floor(Math.log2(GROUPED_FROM_GROUP)) + 1; 2 ** (k - 1) * GROUP_TERMS < MAX_TERMS; k++) {
     const from = 2 ** (k - 1) * GROUP_TERMS;
     const to = Math.min(MAX_TERMS, 2 ** k * GROUP_TERMS);
     if (to <= start) continue;

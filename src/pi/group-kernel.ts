@@ -59,22 +59,32 @@ function powerSum(n: number): bigint {
 }
 
 /**
+ * The Horner scheme for an A of `aBits` bits at `bits` fraction bits: r = (4h/A)² ≤ 2^-l2, and
+ * levels M = floor((G + P)/l2). Also what pi/cost.ts counts.
+ */
+export function hornerShape(aBits: number, bits: number): { l2: number; levels: number } {
+  const l2 = 2 * (aBits - 1) - 2 * (P + 1);
+  return { l2, levels: Math.floor((bits + GUARD_BITS + P) / l2) };
+}
+
+/**
  * floor(q_2m·2^G_m) for the levels of one Horner evaluation. Every group whose A has the same bit
  * length shares the table, so one table serves a run for a doubling of the term index.
  */
-let tableKey = '';
+let tableBits = -1;
+let tableL2 = -1;
 let table: bigint[] = [];
 
 function scaledPowerSums(fracBits: number, l2: number, levels: number): bigint[] {
-  const key = `${fracBits}/${l2}`;
-  if (key !== tableKey) {
+  if (fracBits !== tableBits || l2 !== tableL2) {
     table = [];
     for (let m = 0; m <= levels; m++) {
       const shift = 2 * m * P - (fracBits - m * l2); // Q_2m / (2h)^2m · 2^G_m
       const q = powerSum(2 * m);
       table.push(shift >= 0 ? q >> BigInt(shift) : q << BigInt(-shift));
     }
-    tableKey = key;
+    tableBits = fracBits;
+    tableL2 = l2;
   }
   return table;
 }
@@ -83,14 +93,15 @@ function bitLength(x: bigint): number {
   return x.toString(2).length;
 }
 
+const WORD = 2n ** 32n;
+
 /** Σ_s 1/(A + 2s) over the group's offsets, in units of 2^-G, low by less than 1.002 units. */
-function seriesSum(a: bigint, fracBits: number): bigint {
-  const l2 = 2 * (bitLength(a) - 1) - 2 * (P + 1);
-  const levels = Math.floor((fracBits + P) / l2);
-  const q = scaledPowerSums(fracBits, l2, levels);
+function seriesSum(a: bigint, bits: number): bigint {
+  const { l2, levels } = hornerShape(bitLength(a), bits);
+  const q = scaledPowerSums(bits + GUARD_BITS, l2, levels);
   const up = BigInt(l2 + 2 * (P + 1));
   let w = q[levels];
-  if (a < 2n ** 32n) {
+  if (a < WORD) {
     const a2 = a * a;
     for (let m = levels - 1; m >= 0; m--) w = q[m] + (w << up) / a2;
   } else {
@@ -107,8 +118,7 @@ function seriesSum(a: bigint, fracBits: number): bigint {
  */
 export function groupSum(group: number, bits: number): bigint {
   if (!Number.isSafeInteger(group) || group < GROUPED_FROM_GROUP) throw new Error(`group ${group} is too near the start to sum as a group`);
-  const fracBits = bits + GUARD_BITS;
   const u = 4n * (BigInt(group) * BigInt(GROUP_PAIRS) + BigInt(H));
-  const d = seriesSum(u - 1n, fracBits) - seriesSum(u + 1n, fracBits);
+  const d = seriesSum(u - 1n, bits) - seriesSum(u + 1n, bits);
   return (4n * d) >> BigInt(GUARD_BITS);
 }

@@ -58,7 +58,7 @@ async function measure(seconds: number, allocationIntervalMs: number, extra: str
   };
   try {
     const args = daemonArgs(bed, bed.cluster.masterSpec, Number.MAX_SAFE_INTEGER, ['--log-level', 'notice', ...extra])
-      .filter((a, i, all) => !(a === '--max-terms' || all[i - 1] === '--max-terms'));
+      .filter((a, i, all) => !['--max-terms', '--max-task-terms'].includes(a) && !['--max-terms', '--max-task-terms'].includes(all[i - 1]));
     const d = startDaemon(args);
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));

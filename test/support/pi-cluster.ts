@@ -64,10 +64,16 @@ export async function startPiTestBed(options: TestClusterOptions = {}, agentSpec
   };
 }
 
+/**
+ * A run of [0, maxTerms) on the bed in at least 32 tasks: more than the bed's CPUs whatever the
+ * kernel's speed, so every agent gets work and a fault injected while tasks run lands mid-run.
+ */
 export function daemonArgs(bed: PiTestBed, master: string, maxTerms: number, extra: string[] = []): string[] {
+  const perTask = Math.max(32, Math.floor(maxTerms / 32 / 32) * 32);
   return [
     '--master', master, '--executor', `command:${bed.launcher}`, '--display', 'none', '--http', 'off',
-    '--state-dir', bed.stateDir, '--max-terms', String(maxTerms), '--target-task-seconds', '1', '--log-level', 'debug', ...extra,
+    '--state-dir', bed.stateDir, '--max-terms', String(maxTerms), '--max-task-terms', String(perTask),
+    '--target-task-seconds', '1', '--log-level', 'debug', ...extra,
   ];
 }
 

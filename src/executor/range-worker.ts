@@ -3,7 +3,7 @@ import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import { Scale, scaleFor } from '../pi/precision';
 import { RangeSum, sumRange } from '../pi/range-sum';
-import { boundaryAtOrAbove, boundaryAtOrBelow, TermRange } from '../pi/range';
+import { rangeEnd, TermRange } from '../pi/range';
 
 // Runs in a worker thread: one range at a time, so a long sum never blocks the executor's or the
 // daemon's event loop, and a KILL can end it at once by terminating the thread. It gets a decoded
@@ -55,7 +55,7 @@ function sumWithDuty(range: TermRange, scale: Scale): RangeSum {
   let sliceTerms = 1 << 16;
   let total: RangeSum | undefined;
   for (let start = range.start; start < end; ) {
-    const stop = Math.min(end, Math.max(boundaryAtOrBelow(start + sliceTerms), boundaryAtOrAbove(start + 1)));
+    const stop = Math.min(end, rangeEnd(start, sliceTerms));
     const t0 = Date.now();
     const part = sumRange({ start, count: stop - start }, scale);
     total = total ? { ...total, count: total.count + part.count, value: total.value + part.value, errUnits: total.errUnits + part.errUnits } : part;

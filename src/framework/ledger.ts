@@ -1,6 +1,6 @@
 import { PiAccumulator, StoredRange } from '../pi/accumulator';
 import { Scale } from '../pi/precision';
-import { boundaryAtOrAbove, boundaryAtOrBelow, MAX_TERMS, rangeKey, TermRange } from '../pi/range';
+import { boundaryAtOrAbove, MAX_TERMS, rangeEnd, rangeKey, TermRange } from '../pi/range';
 import { RangeSum } from '../pi/range-sum';
 
 export interface InFlight {
@@ -84,7 +84,7 @@ export class Ledger {
     const i = this.queue.findIndex((q) => q.notBefore <= t);
     if (i >= 0) {
       const q = this.queue[i];
-      const end = Ledger.cut(q.start, size(q.start));
+      const end = rangeEnd(q.start, size(q.start));
       if (end >= q.start + q.count) {
         this.queue.splice(i, 1);
         return { start: q.start, count: q.count, attempt: q.attempt };
@@ -94,20 +94,10 @@ export class Ledger {
       return head;
     }
     if (this.frontier >= this.limit) return undefined;
-    const end = Math.min(Ledger.cut(this.frontier, size(this.frontier)), this.limit);
+    const end = Math.min(rangeEnd(this.frontier, size(this.frontier)), this.limit);
     const r = { start: this.frontier, count: end - this.frontier, attempt: 0 };
     this.frontier = end;
     return r;
-  }
-
-  /**
-   * The end of a range from `start` of about `maxTerms` terms: the last boundary within maxTerms,
-   * or the first one after start when maxTerms is shorter than that (one 32-term block below
-   * GROUPED_FROM, one group beyond). Boundaries keep every kernel rounding unit whole.
-   */
-  private static cut(start: number, maxTerms: number): number {
-    const end = boundaryAtOrBelow(start + Math.max(0, maxTerms));
-    return end > start ? end : boundaryAtOrAbove(start + 1);
   }
 
   /** Records the intent to run `range` as `taskId`: call before launching, then persist. */

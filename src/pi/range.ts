@@ -42,6 +42,15 @@ export function boundaryAtOrAbove(x: number): number {
   return below + (below < GROUPED_FROM ? BLOCK_TERMS : GROUP_TERMS);
 }
 
+/**
+ * Where a range from the boundary `start` of about `terms` terms ends: the last boundary within
+ * `terms`, or the first one after `start` when `terms` is shorter than that (one 32-term block
+ * below GROUPED_FROM, one group beyond).
+ */
+export function rangeEnd(start: number, terms: number): number {
+  return Math.max(boundaryAtOrBelow(start + Math.max(0, terms)), boundaryAtOrAbove(start + 1));
+}
+
 export function checkRange(r: TermRange): void {
   const { start, count } = r;
   if (!Number.isSafeInteger(start) || start < 0) throw new RangeError_(`range start ${start} is not a non-negative integer`);

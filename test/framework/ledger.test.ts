@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Ledger, LedgerMismatchError } from '../../src/framework/ledger';
 import { scaleFor } from '../../src/pi/precision';
+import { checkRange, GROUP_TERMS, GROUPED_FROM } from '../../src/pi/range';
 import { sumRange } from '../../src/pi/range-sum';
 import { seededRandom } from '../support/random';
 
@@ -89,6 +90,19 @@ describe('ledger', () => {
       expect(l.complete, `seed ${seed}`).to.equal(true);
       expect(l.acc.prefixValue, `seed ${seed}`).to.equal(sumRange({ start: 0, count: limit }, scale).value);
     }
+  });
+
+  it('cuts ranges on boundaries: 32 terms below GROUPED_FROM, whole groups from there, the limit rounded up', () => {
+    const l = new Ledger(scale, GROUPED_FROM + 10 * GROUP_TERMS + 5);
+    expect(l.limit).to.equal(GROUPED_FROM + 11 * GROUP_TERMS);
+    expect(l.take(GROUPED_FROM - 96)).to.deep.equal({ start: 0, count: GROUPED_FROM - 96, attempt: 0 });
+    expect(l.take(1000)).to.deep.equal({ start: GROUPED_FROM - 96, count: 96, attempt: 0 }); // stops at the groups
+    expect(l.take(1000)).to.deep.equal({ start: GROUPED_FROM, count: GROUP_TERMS, attempt: 0 }); // at least a group
+    expect(l.take(5 * GROUP_TERMS + 7)).to.deep.equal({ start: GROUPED_FROM + GROUP_TERMS, count: 5 * GROUP_TERMS, attempt: 0 });
+    const last = l.take(2 ** 40)!;
+    expect(last.start + last.count).to.equal(l.limit);
+    expect(() => checkRange(last)).to.not.throw();
+    expect(l.take(32)).to.equal(undefined);
   });
 
   it('refuses a checkpoint of another precision, naming both', () => {

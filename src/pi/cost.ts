@@ -7,9 +7,10 @@ import { GROUP_PAIRS, GROUP_TERMS, GROUPED_FROM, GROUPED_FROM_GROUP, MAX_TERMS, 
 // below GROUPED_FROM cost one division each; a group costs one Horner level per ~l2 bits of the
 // fixed point, and l2 grows with the group's index, so groups get cheaper as the series goes on,
 // except that once A² outgrows a 64-bit word each level divides twice (measured: 0.22 µs per
-// level below, 0.33–0.37 µs above, at 32 and 100 digits on x86; 1.6× at 1000 and 2000). A unit is one single-word
-// Horner level; a pair below GROUPED_FROM is worth about half of one (0.3–0.7 measured from 20 to
-// 1000 digits). Only the ratios matter: the planner measures units per second on each agent.
+// level below, 0.33–0.37 µs above, at 32 and 100 digits on x86; 1.6× at 1000 and 2000). A unit
+// is one single-word Horner level; a pair below GROUPED_FROM is worth about half of one (0.3–0.7
+// measured from 20 to 1000 digits). Only the ratios matter: the planner measures units per second
+// on each agent.
 
 const PAIR_UNITS = 0.5;
 /** Pairs of the pair kernel past 4j+3 ≈ 2^32 divide by two words (measured ~3× slower). */
@@ -31,7 +32,7 @@ function groupUnits(k: number, bits: number): number {
 function* bands(start: number, scale: Scale): Generator<{ from: number; to: number; perTerm: number }> {
   if (scale.kernel === 'pairs') {
     const wideFrom = 2 * WIDE_PAIRS_FROM;
-    if (start < wideFrom) yield { from: start, to: wideFrom, perTerm: PAIR_UNITS * 2 };
+    if (start < wideFrom) yield { from: start, to: wideFrom, perTerm: PAIR_UNITS / 2 };
     yield { from: Math.max(start, wideFrom), to: MAX_TERMS, perTerm: WIDE_PAIR_UNITS / 2 };
     return;
   }

@@ -32,6 +32,11 @@ describe('planner', () => {
     const perTerm = (start: number): number => rangeCost({ start, count: GROUP_TERMS }, scale) / GROUP_TERMS;
     expect(perTerm(0)).to.be.above(perTerm(GROUPED_FROM));
     expect(perTerm(2 ** 40)).to.be.below(perTerm(DEEP));
+    // Above 2000 digits every term is a pair, dearer once 4j+3 outgrows 32 bits (two-word divisors).
+    const wide = scaleFor(3000);
+    const pairPerTerm = (start: number): number => rangeCost({ start, count: GROUP_TERMS }, wide) / GROUP_TERMS;
+    expect(pairPerTerm(2 ** 33)).to.be.above(pairPerTerm(2 ** 30));
+    expect(pairPerTerm(2 ** 45)).to.equal(pairPerTerm(2 ** 33));
   });
 
   it('sizes an unmeasured agent at the default rate, then at the slowest known rate', () => {

@@ -11,7 +11,7 @@ import { GROUP_PAIRS, GROUPED_FROM_GROUP } from './range';
 //   Σ_s 1/(A + 2s) = (1/A)·Σ_{m ≥ 0} q_{2m}·r^m,   r = (4h/A)²,   q_n = Σ_s (s/2h)^n ≤ 2h,
 // because the odd powers cancel over a symmetric set of offsets and the series converges
 // absolutely. The group is 4·(sum for A = U − 1 − sum for A = U + 1). q_n = Q_n/(2h)^n, with
-// Q_n = 2·Σ_{i=1..h} (2i − 1)^n exact and shared by every group (computed once per process).
+// Q_n = 2·Σ_{i=1..h} (2i − 1)^n exact and shared by every group (computed once per thread).
 //
 // Evaluation, at G = bits + GUARD_BITS fraction bits. With aBits the bit length of A,
 // r ≤ 2^-l2, l2 = 2(aBits − 1) − 2(P + 1) ≥ 16 (groups from GROUPED_FROM_GROUP have A ≥ 2^22).
@@ -24,7 +24,7 @@ import { GROUP_PAIRS, GROUPED_FROM_GROUP } from './range';
 // Σ_{m>M} 2h·r^m·2^G/A < 2^(P + G − (M+1)·l2)/(1 − r)/A < 2^-21 units. So each of the two sums is
 // low by less than 1.002 units; their difference times 4 is off by less than 4.01 units of 2^-G,
 // and after the floor to 2^-bits the group is off by less than 4.01/2^16 + 1 < 1.0001 units.
-// The kernel's stated bound (one unit per pair) covers that many times over.
+// The stated bound (two units per group, range-sum.ts) covers that.
 //
 // All of it is integer arithmetic on (g, bits), so a group's integer is the same on every machine.
 

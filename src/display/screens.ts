@@ -3,7 +3,7 @@
 // the last column and row free so the burn-in shift loses nothing.
 import { Canvas } from './canvas';
 import { CharFrame } from './char-frame';
-import { BitmapFont, largeDigits, smallFont, textWidth } from './fonts';
+import { largeDigits, smallFont, textWidth } from './fonts';
 import { certifiedDecimals, clip, formatCount, formatCpus, formatDuration, formatMem, shortHost } from './format';
 import { AgentView, DisplayModel } from './model';
 import { PageName, PanelSize } from './spec';
@@ -224,7 +224,7 @@ function piDigits(c: Canvas, m: DisplayModel, top: number, wrapTop: number, rows
 }
 
 /** certified~uncertain cut into rows of `cols` characters; the last `rows` of them. */
-export function wrapDigits(certified: string, uncertain: string, cols: number, rows: number): string[] {
+function wrapDigits(certified: string, uncertain: string, cols: number, rows: number): string[] {
   const all = uncertain ? `${certified}~${uncertain}` : certified;
   const out: string[] = [];
   for (let i = 0; i < all.length; i += cols) out.push(all.slice(i, i + cols));
@@ -342,7 +342,7 @@ function charCluster(fr: CharFrame, m: DisplayModel): void {
  * The digits on one row: certified, '~', uncertain. When they do not fit, the row keeps the newest
  * certified digits and two uncertain ones behind a '<', since those are the ones that change.
  */
-export function charDigits(m: DisplayModel, width: number): string {
+function charDigits(m: DisplayModel, width: number): string {
   const { certified, uncertain } = m.pi;
   const full = uncertain ? `${certified}~${uncertain}` : certified;
   if (full.length <= width) return full;

@@ -20,9 +20,8 @@ const WIDE_PAIRS_FROM = 2 ** 30;
 /** Units of one group whose index has bit length k: A ≈ 4·GROUP_PAIRS·g has k + log2(4·GROUP_PAIRS) bits. */
 function groupUnits(k: number, bits: number): number {
   const aBits = k + Math.log2(4 * GROUP_PAIRS);
-  const { levels } = hornerShape(aBits, bits);
-  const wide = aBits > 32 ? 1.5 : 1; // A² no longer fits a word: two one-word divisions per level
-  return 2 * (levels + 1) * wide;
+  const { levels, wide } = hornerShape(aBits, bits);
+  return 2 * (levels + 1) * (wide ? 1.5 : 1); // two one-word divisions per level cost ~1.5 one
 }
 
 /**

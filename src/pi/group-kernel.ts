@@ -60,11 +60,12 @@ function powerSum(n: number): bigint {
 
 /**
  * The Horner scheme for an A of `aBits` bits at `bits` fraction bits: r = (4h/A)² ≤ 2^-l2, and
- * levels M = floor((G + P)/l2). Also what pi/cost.ts counts.
+ * levels M = floor((G + P)/l2), and whether A² outgrows a word. Also what pi/cost.ts counts.
  */
-export function hornerShape(aBits: number, bits: number): { l2: number; levels: number } {
+export function hornerShape(aBits: number, bits: number): { l2: number; levels: number; wide: boolean } {
   const l2 = 2 * (aBits - 1) - 2 * (P + 1);
-  return { l2, levels: Math.floor((bits + GUARD_BITS + P) / l2) };
+  // wide: A² no longer fits a 64-bit word, so each level divides by A twice.
+  return { l2, levels: Math.floor((bits + GUARD_BITS + P) / l2), wide: aBits > 32 };
 }
 
 /**
@@ -93,15 +94,13 @@ function bitLength(x: bigint): number {
   return x.toString(2).length;
 }
 
-const WORD = 2n ** 32n;
-
 /** Σ_s 1/(A + 2s) over the group's offsets, in units of 2^-G, low by less than 1.002 units. */
 function seriesSum(a: bigint, bits: number): bigint {
-  const { l2, levels } = hornerShape(bitLength(a), bits);
+  const { l2, levels, wide } = hornerShape(bitLength(a), bits);
   const q = scaledPowerSums(bits + GUARD_BITS, l2, levels);
   const up = BigInt(l2 + 2 * (P + 1));
   let w = q[levels];
-  if (a < WORD) {
+  if (!wide) {
     const a2 = a * a;
     for (let m = levels - 1; m >= 0; m--) w = q[m] + (w << up) / a2;
   } else {

@@ -39,9 +39,10 @@ export function createDisplay(spec: DisplaySpec, opts: CreateDisplayOptions): Di
   const dim: DimSchedule | null = opts.dim ? parseDimSchedule(opts.dim) : null;
   const openBus: OpenBus = opts.openBus ?? openRealBus;
   const out = opts.out ?? process.stdout;
-  const panel = (driver: PanelDriver, pages: PageName[]): Display => {
+  const panel = (driver: PanelDriver, pages: PageName[], refreshSeconds = 0): Display => {
     const display = new PanelDisplay(driver, {
       logger: opts.logger, pages, dim, pageIntervalMs: opts.pageIntervalMs, refreshMs: opts.refreshMs,
+      refreshPeriodMs: refreshSeconds * 1000,
     });
     return withDefaultStop(display, opts.onStop);
   };
@@ -57,9 +58,9 @@ export function createDisplay(spec: DisplaySpec, opts: CreateDisplayOptions): Di
       return panel(new PngDriver(spec), spec.pages);
     case 'ssd1306':
     case 'sh1106':
-      return panel(new OledDriver(spec, openBus), spec.pages);
+      return panel(new OledDriver(spec, openBus), spec.pages, spec.refreshSeconds);
     case 'hd44780':
-      return panel(new LcdDriver(spec, openBus), spec.pages);
+      return panel(new LcdDriver(spec, openBus), spec.pages, spec.refreshSeconds);
   }
 }
 

@@ -13,6 +13,13 @@ export interface Window { p0: number; p1: number; c0: number; c1: number }
 const CTRL_CMD_STREAM = 0x00;
 const CTRL_DATA_STREAM = 0x40;
 const CTRL_ONE_CMD = 0x80; // Co=1: one command byte, then another control byte
+/** No operation, on both controllers (SSD1306 command table 9; SH1106 command 20). */
+const NOP = 0xe3;
+/**
+ * The most argument bytes any command this driver sends takes: the SSD1306 window commands 0x21
+ * and 0x22 take two; every SH1106 command it sends takes at most one.
+ */
+const MAX_ARGS = 2;
 
 /** Bytes a window costs on the SSD1306: 7-byte command write + control byte + data, 2 address bytes. */
 function ssdCost(w: Window): number { return 10 + (w.p1 - w.p0 + 1) * (w.c1 - w.c0 + 1); }
@@ -111,17 +118,30 @@ export function sh1106InitSequence(contrast: number, rotate: 0 | 180): number[] 
     0xd9, 0x22, 0xdb, 0x35, 0xa4, 0xa6, 0xaf];
 }
 
+/**
+ * The SH1106 RAM column shown at glass column 0. The module wires its 128 columns to a fixed run of
+ * the controller's 132 segment drivers; `offset` is the first visible column with segment remap on
+ * (0xA1, rotate=0). Remap off (0xA0, rotate=180) reverses the column-to-segment order, so the same
+ * glass then starts at column 132 - 128 - offset (SH1106 datasheet: 132 x 64 RAM, ADC select).
+ */
+export function sh1106FirstColumn(offset: number, rotate: 0 | 180): number {
+  return rotate === 180 ? 132 - 128 - offset : offset;
+}
+
 export class OledDriver implements PanelDriver {
   readonly description: string;
   readonly size: PanelSize;
   readonly busNumber: number;
   readonly address: number;
   readonly burnInShift: boolean;
+  /** One refresh step per RAM page: configuration plus that page. */
+  readonly refreshSteps: number;
   private readonly link: PanelLink;
   /** What the glass holds, or null when unknown (after init or a failed write). */
   private shadow: Uint8Array | null = null;
   private readonly pages: number;
-  /** Bus traffic since start, for the bench and tests. */
+  private contrastNow: number;
+  private refreshPage = 0;
 
   constructor(private readonly spec: OledSpec, openBus: OpenBus) {
     this.size = `128x${spec.height}` as PanelSize;
@@ -130,22 +150,63 @@ export class OledDriver implements PanelDriver {
     this.link = new PanelLink(openBus, spec.bus, spec.address);
     this.burnInShift = spec.shift;
     this.pages = spec.height / 8;
+    this.refreshSteps = this.pages;
+    this.contrastNow = spec.contrast;
     this.description = `${spec.kind} at 0x${spec.address.toString(16)} on /dev/i2c-${spec.bus}`;
   }
 
+  /** Bus traffic since start (payload plus one address byte per transaction), for the bench and tests. */
   get stats(): { bytes: number; transactions: number } { return this.link.stats; }
 
   private send(bytes: number[] | Uint8Array): Promise<void> {
     return this.link.send(bytes);
   }
 
+  private initSequence(contrast: number): number[] {
+    return this.spec.kind === 'sh1106'
+      ? sh1106InitSequence(contrast, this.spec.rotate)
+      : ssd1306InitSequence(this.spec.height, contrast, this.spec.rotate);
+  }
+
+  /**
+   * Opens the bus and configures the controller. The NOPs come first because neither controller
+   * resets its command decoder on an I2C START: if an earlier write was cut between a command and
+   * its arguments, the next command bytes are taken as those arguments. MAX_ARGS NOPs absorb them,
+   * so the display-off that starts the sequence is executed as a command, whatever byte was cut.
+   */
   async init(): Promise<void> {
     this.shadow = null;
+    this.refreshPage = 0;
     await this.link.open();
-    const seq = this.spec.kind === 'sh1106'
-      ? sh1106InitSequence(this.spec.contrast, this.spec.rotate)
-      : ssd1306InitSequence(this.spec.height, this.spec.contrast, this.spec.rotate);
-    await this.send([CTRL_CMD_STREAM, ...seq]);
+    await this.send([CTRL_CMD_STREAM, ...new Array<number>(MAX_ARGS).fill(NOP), ...this.initSequence(this.contrastNow)]);
+  }
+
+  /**
+   * One step of the power-loss refresh: the whole configuration again (without the display-off
+   * that starts init, so nothing blinks) and one RAM page rewritten from what the glass should
+   * hold. A panel that lost power comes back display-off, charge pump off and in page addressing
+   * mode with no picture; the first step after that puts the configuration back, and after
+   * `refreshSteps` steps every page has been rewritten. Costs about 165 bytes on a 128-column page.
+   */
+  async refreshStep(): Promise<void> {
+    const shadow = this.shadow;
+    if (shadow === null) return; // nothing drawn yet: the next draw sends everything anyway
+    const p = this.refreshPage;
+    this.refreshPage = (p + 1) % this.pages;
+    const config = this.initSequence(this.contrastNow).filter((b, i) => !(i === 0 && b === 0xae));
+    const row = shadow.subarray(p * 128, (p + 1) * 128);
+    try {
+      if (this.spec.kind === 'sh1106') {
+        const col = sh1106FirstColumn(this.spec.columnOffset, this.spec.rotate);
+        await this.send([CTRL_CMD_STREAM, ...config, 0xb0 | p, col & 0x0f, 0x10 | (col >> 4)]);
+      } else {
+        await this.send([CTRL_CMD_STREAM, ...config, 0x21, 0, 127, 0x22, p, p]);
+      }
+      await this.send([CTRL_DATA_STREAM, ...row]);
+    } catch (err) {
+      this.shadow = null;
+      throw err;
+    }
   }
 
   async draw(frame: Frame): Promise<void> {
@@ -160,7 +221,7 @@ export class OledDriver implements PanelDriver {
         const data: number[] = [];
         for (let p = w.p0; p <= w.p1; p++) for (let c = w.c0; c <= w.c1; c++) data.push(next[p * 128 + c]);
         if (sh) {
-          const col = w.c0 + this.spec.columnOffset;
+          const col = w.c0 + sh1106FirstColumn(this.spec.columnOffset, this.spec.rotate);
           // Page, column low and high nibble as single commands (Co=1), then the data stream:
           // one transaction per run.
           await this.send([CTRL_ONE_CMD, 0xb0 | w.p0, CTRL_ONE_CMD, col & 0x0f, CTRL_ONE_CMD, 0x10 | (col >> 4), CTRL_DATA_STREAM, ...data]);
@@ -177,7 +238,8 @@ export class OledDriver implements PanelDriver {
   }
 
   async setDim(dim: boolean): Promise<void> {
-    await this.send([CTRL_CMD_STREAM, 0x81, dim ? 0x01 : this.spec.contrast]);
+    this.contrastNow = dim ? 0x01 : this.spec.contrast;
+    await this.send([CTRL_CMD_STREAM, 0x81, this.contrastNow]);
   }
 
   async blank(): Promise<void> {

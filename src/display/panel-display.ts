@@ -28,6 +28,14 @@ export interface PanelDriver {
   close(): Promise<void>;
   /** What to check for an error code, when the bus hints do not apply. */
   faultHint?(code: string): string;
+  /** How many refreshStep() calls rewrite the whole controller state once. */
+  readonly refreshSteps?: number;
+  /**
+   * Re-sends one share of the controller's state (its configuration and a slice of the picture)
+   * without reading anything back: the only way to notice a panel that lost power and came back in
+   * its reset state while no write failed. Rejects like draw() on a bus fault.
+   */
+  refreshStep?(): Promise<void>;
 }
 
 export interface PanelDisplayOptions {
@@ -43,8 +51,13 @@ export interface PanelDisplayOptions {
   shiftIntervalMs?: number;
   /** How often a continuing fault is logged again (above debug). */
   repeatLogMs?: number;
-  /** Clock, for the dim schedule and burn-in shift. */
+  /** Clock, for the dim schedule, burn-in shift and refresh. */
   now?: () => Date;
+  /**
+   * A panel that lost power shows the right picture again within this many ms: the driver's
+   * refresh steps are spread evenly over it (one every period / refreshSteps). 0 or absent: off.
+   */
+  refreshPeriodMs?: number;
 }
 
 const SHIFTS: [number, number][] = [[0, 0], [1, 0], [1, 1], [0, 1]];
@@ -60,6 +73,8 @@ export class PanelDisplay implements Display {
   private drawTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private pageTimer: NodeJS.Timeout | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private lastRefreshAt = -Infinity;
   private failures = 0;
   private lastFaultCode: string | null = null;
   private lastFaultLogAt = -Infinity;
@@ -68,6 +83,8 @@ export class PanelDisplay implements Display {
   framesDrawn = 0;
   /** Failed bus operations since start (for /metrics). */
   busErrors = 0;
+  /** Refresh steps sent, for tests and the bench. */
+  refreshSteps = 0;
 
   constructor(private readonly driver: PanelDriver, private readonly opts: PanelDisplayOptions) {
     const interval = opts.pageIntervalMs ?? 8000;
@@ -75,6 +92,18 @@ export class PanelDisplay implements Display {
       this.pageTimer = setInterval(() => this.nextPage(), interval);
       this.pageTimer.unref();
     }
+    const step = this.refreshStepMs();
+    if (step !== null) {
+      // Without new models no frame is drawn; the refresh must go on regardless.
+      this.refreshTimer = setInterval(() => this.kick(), step);
+      this.refreshTimer.unref();
+    }
+  }
+
+  private refreshStepMs(): number | null {
+    const period = this.opts.refreshPeriodMs ?? 0;
+    if (period <= 0 || !this.driver.refreshStep) return null;
+    return period / Math.max(1, this.driver.refreshSteps ?? 1);
   }
 
   get currentPage(): PageName { return this.opts.pages[this.pageIndex % this.opts.pages.length]; }
@@ -135,6 +164,7 @@ export class PanelDisplay implements Display {
         }
         this.failures = 0;
         this.lastFaultCode = null;
+        this.lastRefreshAt = this.now().getTime(); // init sent the whole configuration
       }
       const dim = isDim(this.opts.dim ?? null, this.now());
       if (dim !== this.dimmed) {
@@ -143,6 +173,13 @@ export class PanelDisplay implements Display {
       }
       await this.driver.draw(this.render(this.currentPage, true));
       this.framesDrawn++;
+      const step = this.refreshStepMs();
+      const t = this.now().getTime();
+      if (step !== null && t - this.lastRefreshAt >= step) {
+        this.lastRefreshAt = t;
+        await this.driver.refreshStep!();
+        this.refreshSteps++;
+      }
     } catch (err) {
       this.fault(err);
     }
@@ -189,8 +226,8 @@ export class PanelDisplay implements Display {
     if (this.closed) return;
     this.closed = true;
     for (const t of [this.drawTimer, this.retryTimer]) if (t) clearTimeout(t);
-    if (this.pageTimer) clearInterval(this.pageTimer);
-    this.drawTimer = this.retryTimer = this.pageTimer = null;
+    for (const t of [this.pageTimer, this.refreshTimer]) if (t) clearInterval(t);
+    this.drawTimer = this.retryTimer = this.pageTimer = this.refreshTimer = null;
     if (this.busy) await this.busy;
     try {
       // One attempt only: a dead panel must not hold up shutdown.

@@ -15,6 +15,12 @@ interface I2cCommon {
   bus: number;
   address: number;
   pages: PageName[];
+  /**
+   * Seconds within which a panel that lost power (and came back in its reset state without any
+   * write failing) shows the right picture again: the driver re-sends its configuration and a
+   * slice of the picture in steps spread over this period. 0 turns it off.
+   */
+  refreshSeconds: number;
 }
 
 export interface OledSpec extends I2cCommon {
@@ -35,6 +41,8 @@ export interface Hd44780Spec extends I2cCommon {
   rows: 4 | 2;
   pins: Pcf8574Pins;
   backlight: boolean;
+  /** The backpack lights the LCD when its backlight pin is low (a PNP switch), not high. */
+  backlightActiveLow: boolean;
 }
 
 export interface TerminalSpec {
@@ -130,6 +138,15 @@ function pinsOpt(kind: string, opts: Map<string, string>): Pcf8574Pins {
   return { rs: p[0], rw: p[1], e: p[2], backlight: p[3], d4: p[4], d5: p[5], d6: p[6], d7: p[7] };
 }
 
+/** refresh=SECONDS: 0 (off) or 10..3600; default 60, the recovery bound issue 12 asks for. */
+function refreshOpt(kind: string, opts: Map<string, string>): number {
+  const raw = opts.get('refresh');
+  if (raw === undefined) return 60;
+  const v = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (v !== 0 && !(v >= 10 && v <= 3600)) fail(kind, 'refresh', raw, '0 (off) or seconds from 10 to 3600');
+  return v;
+}
+
 export function parseDisplaySpec(text: string): DisplaySpec {
   const trimmed = text.trim();
   const colon = trimmed.indexOf(':');
@@ -167,7 +184,7 @@ export function parseDisplaySpec(text: string): DisplaySpec {
     }
     case 'ssd1306':
     case 'sh1106': {
-      const o = parseOptions(kind, rest, ['bus', 'address', 'height', 'rotate', 'contrast', 'offset', 'shift', 'pages']);
+      const o = parseOptions(kind, rest, ['bus', 'address', 'height', 'rotate', 'contrast', 'offset', 'shift', 'refresh', 'pages']);
       const height = kind === 'sh1106'
         ? choiceOpt(kind, o, 'height', 64, [64] as const)
         : choiceOpt(kind, o, 'height', 64, [64, 32] as const);
@@ -179,11 +196,12 @@ export function parseDisplaySpec(text: string): DisplaySpec {
         contrast: intOpt(kind, o, 'contrast', 0xcf, 0, 255, true),
         columnOffset: intOpt(kind, o, 'offset', kind === 'sh1106' ? 2 : 0, 0, kind === 'sh1106' ? 4 : 0),
         shift: boolOpt(kind, o, 'shift', true),
+        refreshSeconds: refreshOpt(kind, o),
         pages: pagesOpt(kind, o),
       };
     }
     case 'hd44780': {
-      const o = parseOptions(kind, rest, ['bus', 'address', 'cols', 'rows', 'pins', 'backlight', 'pages']);
+      const o = parseOptions(kind, rest, ['bus', 'address', 'cols', 'rows', 'pins', 'backlight', 'backlight-active', 'refresh', 'pages']);
       const cols = choiceOpt(kind, o, 'cols', 20, [20, 16] as const);
       const rows = choiceOpt(kind, o, 'rows', cols === 20 ? 4 : 2, [4, 2] as const);
       if (!((cols === 20 && rows === 4) || (cols === 16 && rows === 2))) {
@@ -195,6 +213,8 @@ export function parseDisplaySpec(text: string): DisplaySpec {
         address: intOpt(kind, o, 'address', 0x27, 0x03, 0x77, true),
         pins: pinsOpt(kind, o),
         backlight: boolOpt(kind, o, 'backlight', true),
+        backlightActiveLow: choiceOpt(kind, o, 'backlight-active', 'high', ['high', 'low'] as const) === 'low',
+        refreshSeconds: refreshOpt(kind, o),
         pages: pagesOpt(kind, o),
       };
     }

@@ -35,16 +35,32 @@ export function specFor(kind: PanelKind, extra = ''): string {
   }
 }
 
-export function makeRig(kind: PanelKind, opts: { extra?: string; logger?: Logger; pageIntervalMs?: number; dim?: string; now?: () => Date; pins?: PinMap; backoffMs?: number } = {}): Rig {
+export interface RigOptions {
+  extra?: string;
+  logger?: Logger;
+  pageIntervalMs?: number;
+  dim?: string;
+  now?: () => Date;
+  pins?: PinMap;
+  backoffMs?: number;
+  /** SH1106 module wiring: first visible RAM column with segment remap on (default 2). */
+  oledOffset?: number;
+  /** A backpack whose backlight pin is active low. */
+  backlightActiveLow?: boolean;
+}
+
+export function makeRig(kind: PanelKind, opts: RigOptions = {}): Rig {
   const factory = new FakeBusFactory();
   const bus = factory.bus(1);
   let oled: OledEmulator | undefined;
   let lcd: LcdEmulator | undefined;
   if (kind.startsWith('hd44780')) {
-    lcd = kind === 'hd44780-20x4' ? new LcdEmulator(20, 4, opts.pins ?? COMMON_BACKPACK) : new LcdEmulator(16, 2, opts.pins ?? COMMON_BACKPACK);
+    const pins = opts.pins ?? COMMON_BACKPACK;
+    const low = opts.backlightActiveLow ?? false;
+    lcd = kind === 'hd44780-20x4' ? new LcdEmulator(20, 4, pins, low) : new LcdEmulator(16, 2, pins, low);
     bus.attach(0x27, lcd);
   } else {
-    oled = new OledEmulator(kind.startsWith('sh1106') ? 'sh1106' : 'ssd1306', kind.endsWith('32') ? 32 : 64);
+    oled = new OledEmulator(kind.startsWith('sh1106') ? 'sh1106' : 'ssd1306', kind.endsWith('32') ? 32 : 64, { offset: opts.oledOffset });
     bus.attach(0x3c, oled);
   }
   const wantsShiftOff = !kind.startsWith('hd44780') && !(opts.extra ?? '').includes('shift=');

@@ -39,6 +39,8 @@ export class FakeI2cBus {
   maxInFlight = 0;
   /** Writes held back until release(), to observe ordering and back-pressure. */
   private held: (() => void)[] | null = null;
+  /** One-shot: the next write delivers only this many bytes, then fails (see cutNext). */
+  private cut: { after: number; code: string } | null = null;
 
   constructor(readonly busNumber: number) {}
 
@@ -47,11 +49,28 @@ export class FakeI2cBus {
     return this;
   }
 
+  /**
+   * Makes the next write transaction stop after `after` payload bytes have reached the device (a
+   * NACK, a glitch, a connector that lets go mid-transfer) and fail with `code`: the device keeps
+   * whatever state those bytes left it in.
+   */
+  cutNext(after: number, code = 'EREMOTEIO'): void {
+    this.cut = { after, code };
+  }
+
   private transfer(address: number, bytes: Uint8Array): void {
     if (this.fault) throw i2cError(this.fault);
     const dev = this.devices.get(address);
     // The Pi's controller reports a missing ACK to the address byte as EREMOTEIO.
     if (!dev) throw i2cError('EREMOTEIO');
+    const cut = this.cut;
+    if (cut) {
+      this.cut = null;
+      const part = Uint8Array.from(bytes.subarray(0, Math.min(cut.after, bytes.length)));
+      this.log.push({ address, bytes: part });
+      if (part.length > 0) dev.write(part);
+      throw i2cError(cut.code);
+    }
     this.log.push({ address, bytes: Uint8Array.from(bytes) });
     dev.write(bytes);
   }

@@ -1,6 +1,9 @@
 // A PCF8574 backpack and the HD44780U behind it. Each byte written sets the expander's pins; the
 // controller latches D4..D7 (and RS) when E falls, starts in 8-bit mode after power-up, and
-// executes instructions as the datasheet's table 6 describes, with DDRAM and CGRAM.
+// executes instructions as the datasheet's table 6 describes, with DDRAM and CGRAM. The bus timing
+// of figure 25 is checked at the granularity the expander allows (one pin change per write): RS and
+// RW must be set in a write before the one that raises E (tAS), and RS, RW and D4..D7 must not
+// change in the write that lowers E (tAH, tH).
 import { I2cDevice } from './fake-bus';
 
 export interface PinMap { rs: number; rw: number; e: number; backlight: number; d4: number; d5: number; d6: number; d7: number }
@@ -23,20 +26,66 @@ export class LcdEmulator implements I2cDevice {
   addr = 0;
   target: 'ddram' | 'cgram' = 'ddram';
   dataWrites = 0;
-  private pins = 0;
+  /** PCF8574 datasheet: the quasi-bidirectional pins come up high at power-on. */
+  private pins = 0xff;
+  /**
+   * True until the first write after power-on: the pins then fall from their power-on high with
+   * no chance of ordering, and whatever that latches is what reset by instruction is for.
+   */
+  private fromPowerOn = true;
   private half: number | null = null; // first nibble of a 4-bit transfer
   private halfRs = false;
 
-  constructor(readonly cols: 20 | 16, readonly rows: 4 | 2, readonly map: PinMap = COMMON_BACKPACK) {}
+  /**
+   * `backlightActiveLow`: the backpack's backlight transistor conducts when its PCF8574 pin is low
+   * (a PNP stage, as on some boards), so a 0 on that pin lights the LCD.
+   */
+  constructor(readonly cols: 20 | 16, readonly rows: 4 | 2, readonly map: PinMap = COMMON_BACKPACK,
+    readonly backlightActiveLow = false) {
+    this.backlight = this.bit(map.backlight) !== backlightActiveLow;
+  }
 
   private bit(pin: number): boolean { return ((this.pins >> pin) & 1) === 1; }
 
+  /**
+   * Power lost and restored with no write failing. HD44780U datasheet, "Initializing by Internal
+   * Reset Circuit": display clear, 8-bit interface, one line, display off, increment; CGRAM holds
+   * no defined pattern. The expander's pins come up high.
+   */
+  powerCycle(): void {
+    this.ddram.fill(0x20);
+    this.cgram.forEach((_, i) => { this.cgram[i] = (i * 7) & 0x1f; });
+    this.eightBit = true;
+    this.twoLines = false;
+    this.displayOn = this.cursor = this.blink = false;
+    this.increment = true;
+    this.addr = 0;
+    this.target = 'ddram';
+    this.half = null;
+    this.pins = 0xff;
+    this.fromPowerOn = true;
+    this.backlight = this.bit(this.map.backlight) !== this.backlightActiveLow;
+  }
+
   write(bytes: Uint8Array): void {
+    const m = this.map;
+    const dataMask = (1 << m.d4) | (1 << m.d5) | (1 << m.d6) | (1 << m.d7);
+    const addrMask = (1 << m.rs) | (1 << m.rw);
     for (const b of bytes) {
-      const eBefore = this.bit(this.map.e);
+      const before = this.pins;
+      const eBefore = this.bit(m.e);
+      const eAfter = ((b >> m.e) & 1) === 1;
+      const checked = !this.fromPowerOn;
+      this.fromPowerOn = false;
+      if (checked && !eBefore && eAfter && ((before ^ b) & addrMask) !== 0) {
+        this.errors.push('RS/RW changed in the same write that raised E (tAS: they must be set before E rises)');
+      }
+      if (checked && eBefore && !eAfter && ((before ^ b) & (dataMask | addrMask)) !== 0) {
+        this.errors.push('RS/RW/D4..D7 changed in the same write that lowered E (tAH, tH: they must hold across the falling edge)');
+      }
       this.pins = b;
-      this.backlight = this.bit(this.map.backlight);
-      if (eBefore && !this.bit(this.map.e)) this.latch();
+      this.backlight = this.bit(m.backlight) !== this.backlightActiveLow;
+      if (eBefore && !eAfter) this.latch();
     }
   }
 

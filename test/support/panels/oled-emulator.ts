@@ -34,15 +34,57 @@ export class OledEmulator implements I2cDevice {
   colStart = 0; colEnd = 127; pageStart = 0; pageEnd = 7;
   col = 0; page = 0;
   dataBytes = 0;
+  /**
+   * Commands whose argument bytes arrived in a later transaction than the opcode: the controller
+   * does not reset its command decoder on START, so after a write cut between a command and its
+   * arguments, the first bytes of the next write are taken as those arguments.
+   */
+  readonly spills: { command: number[]; fromLater: number[] }[] = [];
+  /**
+   * First RAM column visible at the glass's left edge with segment remap on (0xA1). The module
+   * wires its 128 columns to a fixed run of the SH1106's 132 segment drivers, so with remap off the
+   * first visible column is 132 - 128 - offset (SH1106 datasheet: ADC select, 132 x 64 RAM).
+   */
+  readonly offset: number;
   private pending: number[] = [];
+  private pendingTx: number[] = [];
+  private pendingFromTx = 0;
+  private tx = 0;
 
-  constructor(readonly controller: OledController, readonly height: 64 | 32 = 64) {
+  constructor(readonly controller: OledController, readonly height: 64 | 32 = 64, opts: { offset?: number } = {}) {
     this.ramWidth = controller === 'sh1106' ? 132 : 128;
+    this.offset = controller === 'sh1106' ? opts.offset ?? 2 : 0;
     // Power-up RAM is undefined: fill with a pattern so a test notices parts never written.
     this.ram = Array.from({ length: 8 }, () => new Uint8Array(this.ramWidth).fill(0xa5));
   }
 
+  /**
+   * Power lost and restored with no write failing: the registers take their reset values (SSD1306
+   * datasheet section 8.9 and the command table's "reset" column; SH1106 datasheet, "power on
+   * reset"), the RAM holds no picture, and a half-received command is forgotten.
+   */
+  powerCycle(): void {
+    this.displayOn = false;
+    this.chargePump = false;
+    this.dcdc = true; // SH1106: DC-DC on (0x8B) at reset
+    this.contrast = this.controller === 'sh1106' ? 0x80 : 0x7f;
+    this.invert = false;
+    this.entireOn = false;
+    this.segRemap = false;
+    this.comScanDec = false;
+    this.multiplex = 63;
+    this.startLine = 0;
+    this.comPins = 0x12;
+    this.mode = 'page';
+    this.colStart = 0; this.colEnd = 127; this.pageStart = 0; this.pageEnd = 7;
+    this.col = 0; this.page = 0;
+    this.pending = [];
+    this.pendingTx = [];
+    this.ram.forEach((p, i) => p.fill(i % 2 ? 0x3c : 0xc3));
+  }
+
   write(bytes: Uint8Array): void {
+    this.tx++;
     let i = 0;
     while (i < bytes.length) {
       const control = bytes[i++];
@@ -67,14 +109,25 @@ export class OledEmulator implements I2cDevice {
   }
 
   private command(b: number): void {
+    if (this.pending.length === 0) { this.pendingFromTx = this.tx; this.pendingTx = []; }
     this.pending.push(b);
+    this.pendingTx.push(this.tx);
     const op = this.pending[0];
     const args = (this.controller === 'sh1106' ? ARGS_SH1106 : ARGS_SSD1306)[op] ?? 0;
     if (this.pending.length <= args) return;
     const cmd = this.pending;
     this.pending = [];
+    if (this.pendingFromTx !== this.tx) {
+      // Which bytes came from this (later) transaction: the tail of the command.
+      const later = cmd.slice(cmd.length - this.bytesOfThisTx(cmd.length));
+      this.spills.push({ command: cmd, fromLater: later });
+    }
     this.commands.push(cmd);
     this.execute(cmd);
+  }
+
+  private bytesOfThisTx(n: number): number {
+    return this.pendingTx.slice(0, n).filter((t) => t === this.tx).length;
   }
 
   private execute(cmd: number[]): void {
@@ -150,7 +203,7 @@ export class OledEmulator implements I2cDevice {
   pixel(x: number, y: number): boolean {
     if (!this.lit) return false;
     if (y > this.multiplex) return false;
-    const offset = this.controller === 'sh1106' ? 2 : 0;
+    const offset = this.offset;
     const col = this.segRemap ? x + offset : this.ramWidth - 1 - offset - x;
     const row = ((this.comScanDec ? y : this.height - 1 - y) + this.startLine) % 64;
     const on = this.entireOn || ((this.ram[row >> 3][col] >> (row & 7)) & 1) === 1;

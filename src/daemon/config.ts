@@ -8,13 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { LogLevel } from '../common/logger';
 import { DisplaySpec, parseDimSchedule, parseDisplaySpec } from '../display/index';
+import { BY_FLAG, DEFAULT_PRECISION, OPTIONS, envName } from './config-options';
 
-/**
- * Enough for every digit the series can certify before it ends: about 2·log10 N decimals, 31 at
- * 2^52 terms. Fewer would stall the display long before the end (20 digits are certain after
- * ~10^10 terms, a minute's work for a small cluster).
- */
-export const DEFAULT_PRECISION = 32;
+export { DEFAULT_PRECISION, envName, environmentVariables, helpText } from './config-options';
+
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 export const EX_CONFIG = 78;
@@ -59,6 +56,12 @@ export interface Config {
   /** Upper bound on the terms of one task (null: only the target duration sizes tasks). */
   maxTaskTerms: number | null;
   executor: ExecutorDelivery;
+  /** The node binary the agents run the fetched executor with: absolute, or a name looked up in PATH. */
+  executorNode: string;
+  /** Fraction of each task's CPU time the worker threads compute, in (0, 1]. */
+  executorDuty: number;
+  /** Seconds an executor stays without tasks before it exits (0: never). */
+  executorIdleSeconds: number;
   /** Host the agents use in the executor bundle URL; null when the HTTP server is off. */
   executorUrlHost: string | null;
   http: ListenAddress | null;
@@ -95,115 +98,6 @@ export interface ConfigHost {
   homeDir: string;
   cwd: string;
   hostname: string;
-}
-
-interface OptionDef {
-  flag: string;
-  /** Placeholder for the value in --help; null for a boolean flag. */
-  arg: string | null;
-  def: string;
-  help: string;
-  /** False for flags that make no sense in an environment file. */
-  env: boolean;
-}
-
-const OPTIONS: OptionDef[] = [
-  { flag: 'master', arg: 'SPEC', def: 'local', env: true,
-    help: 'local (one worker thread per CPU), local[N] (N worker threads), host:port[,host:port...] '
-      + '(Mesos masters, optionally with http:// or https://; a 307 names the leader), or '
-      + 'zk://host:port[,host:port...]/path (ZooKeeper master detection).' },
-  { flag: 'principal', arg: 'NAME', def: 'none', env: true,
-    help: 'Framework principal; sent in FrameworkInfo and, with --secret-file, as HTTP basic authentication.' },
-  { flag: 'secret-file', arg: 'PATH', def: 'none', env: true,
-    help: 'File holding the secret for --principal (the secret itself is never accepted on the command line).' },
-  { flag: 'ca-file', arg: 'PATH', def: 'system CAs', env: true,
-    help: 'PEM CA bundle to verify https masters with.' },
-  { flag: 'role', arg: 'ROLE', def: '*', env: true, help: 'Mesos role to subscribe with.' },
-  { flag: 'framework-name', arg: 'NAME', def: 'pi-mesos', env: true, help: 'Framework name shown by Mesos.' },
-  { flag: 'user', arg: 'USER', def: 'the current user', env: true,
-    help: 'Unix user the tasks run as on the agents (must exist there).' },
-  { flag: 'failover-timeout', arg: 'DURATION', def: '604800 (7 days)', env: true,
-    help: 'How long Mesos keeps the framework and its tasks while the daemon is away: seconds, or a number with s, m, h or d.' },
-  { flag: 'state-dir', arg: 'DIR', def: '$STATE_DIRECTORY, else ${XDG_CACHE_HOME:-~/.cache}/pi-mesos', env: true,
-    help: 'Where the framework ID and the checkpointed ledger live.' },
-  { flag: 'display', arg: 'SPEC', def: 'terminal if stdout is a terminal, else none', env: true,
-    help: 'KIND[:key=value,...]: none | terminal[:size=..,pages=..] | png:PATH[,size=..,scale=..] | '
-      + 'ssd1306[:bus=1,address=0x3c,height=64|32,rotate=0|180,contrast=0..255,shift=on|off,pages=..] | '
-      + 'sh1106[:bus=1,address=0x3c,rotate=..,contrast=..,offset=2] | '
-      + 'hd44780[:bus=1,address=0x27,cols=20|16,rows=4|2,pins=01234567,backlight=on|off]; '
-      + 'pages is a +-joined subset of cluster, pi, framework.' },
-  { flag: 'display-page-seconds', arg: 'SECONDS', def: '5', env: true,
-    help: 'How long each page stays on a panel that cycles pages (1..3600).' },
-  { flag: 'dim', arg: 'HH:MM-HH:MM', def: 'never', env: true,
-    help: 'Local-time window in which the panel is dimmed, e.g. 22:00-07:00 (may wrap midnight); "off" for never.' },
-  { flag: 'display-on-stop', arg: 'stopped|blank', def: 'stopped', env: true,
-    help: 'What the panel shows after the daemon stops.' },
-  { flag: 'precision', arg: 'DIGITS', def: String(DEFAULT_PRECISION), env: true,
-    help: 'Decimal digits carried by every partial sum (10..10000); bounds the digits that can be certified.' },
-  { flag: 'target-task-seconds', arg: 'SECONDS', def: '10', env: true,
-    help: 'Planned run time of one task (1..3600); the planner sizes term ranges from measured throughput.' },
-  { flag: 'max-terms', arg: 'N', def: 'unlimited', env: true,
-    help: 'Stop launching once the finished prefix reaches N terms (for tests and demos).' },
-  { flag: 'max-task-terms', arg: 'N', def: 'unlimited', env: true,
-    help: 'Never put more than N terms (a multiple of 32) in one task, whatever the target duration; past 2^21 terms a task holds at least one group of 16384.' },
-  { flag: 'executor', arg: 'fetch|command:PATH', def: 'fetch', env: true,
-    help: 'How agents get the executor: fetch (the Mesos fetcher downloads the bundle this daemon serves '
-      + 'under /executor/ on --http) or command:/abs/path (preinstalled on every agent).' },
-  { flag: 'executor-url-host', arg: 'HOST', def: 'the --http host, or this host\'s name when --http listens on all addresses', env: true,
-    help: 'Host name or address the agents use to reach the executor bundle.' },
-  { flag: 'http', arg: 'HOST:PORT|off', def: '127.0.0.1:9105', env: true,
-    help: 'Listen address of the /status, /metrics and /executor/ endpoints ([::1]:9105 for IPv6, 0.0.0.0:9105 '
-      + 'for all IPv4 addresses); off disables them.' },
-  { flag: 'log-level', arg: 'LEVEL', def: 'info', env: true, help: 'error | warn | notice | info | debug.' },
-  { flag: 'wire-format', arg: 'protobuf|json', def: 'protobuf', env: true,
-    help: 'Encoding of the Mesos v1 HTTP API calls and events.' },
-  { flag: 'teardown', arg: null, def: 'off', env: true,
-    help: 'On stop, tear the framework down (Mesos kills its tasks and forgets it) instead of leaving it to fail over.' },
-  { flag: 'check-config', arg: null, def: 'off', env: false,
-    help: 'Validate the configuration, print it, and exit (0 if valid, 78 if not).' },
-  { flag: 'help', arg: null, def: 'off', env: false, help: 'Show this help and exit.' },
-];
-
-const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
-
-export function envName(flag: string): string {
-  return 'PI_MESOS_' + flag.toUpperCase().replace(/-/g, '_');
-}
-
-function wrap(text: string, width: number, indent: string): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => indent + l).join('\n');
-}
-
-export function helpText(): string {
-  const head = [
-    'Usage: pi-mesos [OPTIONS]',
-    '',
-    'Computes pi from the Gregory-Leibniz series on a Mesos cluster (or locally), shows progress on',
-    'an I2C display, and runs as a systemd service (Type=notify).',
-    '',
-    'Each option is taken from the command line (--name VALUE or --name=VALUE), else from the',
-    'environment variable shown (the unit reads /etc/default/pi-mesos), else its default. An empty',
-    'variable counts as unset. A bad value names the option and exits with status 78.',
-    '',
-    'Options:',
-  ];
-  const body = OPTIONS.map((o) => {
-    const sig = o.arg ? `--${o.flag} ${o.arg}` : `--${o.flag}`;
-    const env = o.env ? `  [${envName(o.flag)}]` : '';
-    return `  ${sig}${env}\n${wrap(`${o.help} Default: ${o.def}.`, 92, '      ')}`;
-  });
-  return [...head, ...body, ''].join('\n');
 }
 
 interface Raw {
@@ -456,7 +350,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   const role = parseRole(get('role', '*'));
   const frameworkName = plainText(get('framework-name', 'pi-mesos'), 'framework-name',
     'a non-empty name of printable characters, at most 200', /^[^\x00-\x1f\x7f]{1,200}$/);
-  const user = plainText(get('user', host.userName), 'user', 'a Unix user name (no whitespace or ":")', /^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$/);
+  const user = plainText(get('user', 'nobody'), 'user', 'a Unix user name (no whitespace or ":")', /^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$/);
   const failoverTimeout = parseDuration(get('failover-timeout', '604800'), 'failover-timeout');
 
   const stateRaw = opt('state-dir');
@@ -511,6 +405,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
     throw new ConfigError('executor', execRaw.value, 'fetch, or command:/absolute/path/on/the/agents', execRaw.source);
   }
 
+  const nodeRaw = get('executor-node', 'node');
+  const executorNode = nodeRaw.value.trim();
+  if (!(path.posix.isAbsolute(executorNode) ? !/[\s]/.test(executorNode) : /^[A-Za-z0-9._+-]+$/.test(executorNode))) {
+    throw new ConfigError('executor-node', nodeRaw.value, 'an absolute path on the agents (/opt/node/bin/node) or a program name looked up in their PATH (node)', nodeRaw.source);
+  }
+  if (opt('executor-node') && executor.kind === 'command') {
+    warnings.push(`--executor-node ${executorNode} is not used with --executor command: the installed launcher names its own node`);
+  }
+  const dutyRaw = get('executor-duty', '1');
+  const executorDuty = parseNumber(dutyRaw, 'executor-duty', 0, 1, false);
+  if (executorDuty === 0) throw new ConfigError('executor-duty', dutyRaw.value, 'a fraction above 0 and at most 1', dutyRaw.source);
+  const executorIdleSeconds = parseNumber(get('executor-idle-seconds', '300'), 'executor-idle-seconds', 0, 7 * 86400, false, ' seconds');
+
   const http = parseListen(get('http', '127.0.0.1:9105'));
   const urlHostRaw = opt('executor-url-host');
   let executorUrlHost: string | null = null;
@@ -541,7 +448,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   return {
     master, principal, secretFile, secret, caFile, role, frameworkName, user, failoverTimeout, stateDir,
     display, displayText: displayRaw.value.trim(), displayPageSeconds, dim, displayOnStop,
-    precision, targetTaskSeconds, maxTerms, maxTaskTerms, executor, executorUrlHost, http, logLevel, wireFormat,
+    precision, targetTaskSeconds, maxTerms, maxTaskTerms, executor, executorNode, executorDuty, executorIdleSeconds, executorUrlHost, http, logLevel, wireFormat,
     teardown, checkConfig, help, warnings,
   };
 }
@@ -569,6 +476,9 @@ export function describeConfig(c: Config): string {
     ['max-terms', c.maxTerms === null ? 'unlimited' : String(c.maxTerms)],
     ['max-task-terms', c.maxTaskTerms === null ? 'unlimited' : String(c.maxTaskTerms)],
     ['executor', c.executor.kind === 'fetch' ? 'fetch' : `command:${c.executor.path}`],
+    ['executor-node', c.executorNode],
+    ['executor-duty', String(c.executorDuty)],
+    ['executor-idle-seconds', String(c.executorIdleSeconds)],
     ['executor-url-host', c.executorUrlHost ?? '(none)'],
     ['http', c.http ? formatListen(c.http) : 'off'],
     ['log-level', c.logLevel],
@@ -585,9 +495,4 @@ export function formatListen(a: ListenAddress): string {
 /** --help wins over everything else, even over bad values elsewhere on the line. */
 export function wantsHelp(argv: string[]): boolean {
   return argv.some((a) => a === '--help' || a === '-h');
-}
-
-/** The environment variables the configuration reads, in --help order (for the shipped env file). */
-export function environmentVariables(): string[] {
-  return OPTIONS.filter((o) => o.env).map((o) => envName(o.flag));
 }

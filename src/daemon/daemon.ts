@@ -9,13 +9,14 @@ import { loadCredentials } from '../mesos/credentials';
 import { createMasterDetector, MasterDetector } from '../mesos/detector';
 import { OperatorClient } from '../mesos/operator';
 import { SchedulerClient } from '../mesos/scheduler';
-import { scalarResource } from '../mesos/resources';
-import type { ExecutorInfo, FrameworkInfo } from '../mesos/types';
+import { scalarSum } from '../mesos/resources';
+import type { EnvironmentVariable, FrameworkInfo } from '../mesos/types';
+import type { ExecutorTemplate } from '../framework/executor-identity';
 import { scaleFor } from '../pi/precision';
 import { ClusterTracker } from './cluster-view';
 import { Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
-import { BUNDLE_FILE, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand } from './executor-bundle';
+import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
 import { SystemdNotifier } from './notify';
 
@@ -54,6 +55,7 @@ export class Daemon {
   private readonly cluster = new ClusterTracker();
   private readonly updatesByState: Record<string, number> = {};
   private loopLagMs = 0;
+  private bundleDigest?: string;
   private stopped = false;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
@@ -146,7 +148,7 @@ export class Daemon {
     let executorDir: string | null = null;
     if (fetching) {
       executorDir = path.join(this.config.stateDir, 'executor');
-      await buildExecutorBundle(executorDir);
+      this.bundleDigest = await bundleDigest(await buildExecutorBundle(executorDir));
     }
     this.http = new DaemonHttpServer({
       listen: this.config.http!,
@@ -171,24 +173,37 @@ export class Daemon {
     await this.http.start();
   }
 
-  private executorInfo(): ExecutorInfo {
+  /**
+   * What every executor runs. Its settings travel in CommandInfo.environment: an agent gives an
+   * executor nothing of its own environment. The version and the bundle's digest are in it too,
+   * so new code gets a new ExecutorID (see executor-identity.ts).
+   */
+  private executorTemplate(): { template: ExecutorTemplate; hint: string } {
     const c = this.config;
+    const env: EnvironmentVariable[] = [
+      { name: 'PI_MESOS_VERSION', type: 'VALUE', value: packageVersion() },
+      { name: 'PI_MESOS_EXECUTOR_DUTY', type: 'VALUE', value: String(c.executorDuty) },
+      { name: 'PI_MESOS_EXECUTOR_IDLE_SECONDS', type: 'VALUE', value: String(c.executorIdleSeconds) },
+      { name: 'PI_MESOS_LOG_LEVEL', type: 'VALUE', value: c.logLevel },
+    ];
     let command;
-    if (c.executor.kind === 'command') command = installedExecutorCommand(c.executor.path);
-    else {
+    let hint: string;
+    if (c.executor.kind === 'command') {
+      command = installedExecutorCommand(c.executor.path, env);
+      hint = `Check --executor (PI_MESOS_EXECUTOR): ${c.executor.path} must exist and be executable on every agent, with the node it runs.`;
+    } else {
       const bound = this.http?.address;
       if (!bound || !c.executorUrlHost) {
         throw new Error('--executor fetch needs the HTTP server (--http) and --executor-url-host, the address agents reach this daemon at');
       }
-      command = fetchedExecutorCommand(bundleUrl(c.executorUrlHost, bound.port, BUNDLE_FILE));
+      if (this.bundleDigest) env.push({ name: 'PI_MESOS_EXECUTOR_BUILD', type: 'VALUE', value: this.bundleDigest });
+      const url = bundleUrl(c.executorUrlHost, bound.port, BUNDLE_FILE);
+      command = fetchedExecutorCommand(url, c.executorNode, env);
+      hint = path.posix.isAbsolute(c.executorNode)
+        ? `Set --executor-node (PI_MESOS_EXECUTOR_NODE) to the Node.js binary on the agents (now ${c.executorNode}).`
+        : `Set --executor-node (PI_MESOS_EXECUTOR_NODE) to the absolute path of Node.js on the agents: '${c.executorNode}' is looked up in the executor's PATH, which is the agent's --executor_environment_variables PATH or else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin.`;
     }
-    return {
-      type: 'CUSTOM',
-      executor_id: { value: 'pi-mesos-executor' },
-      name: 'pi-mesos executor',
-      command,
-      resources: [scalarResource('cpus', EXECUTOR_CPUS, c.role), scalarResource('mem', EXECUTOR_MEM_MB, c.role)],
-    };
+    return { template: { name: 'pi-mesos executor', command, cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB }, hint };
   }
 
   private async startMesos(): Promise<void> {
@@ -207,7 +222,13 @@ export class Daemon {
     };
     if (this.fw.frameworkId) framework.id = { value: this.fw.frameworkId };
     if (c.principal) framework.principal = c.principal;
-    if (this.http?.address) framework.webui_url = `http://${formatListen(this.http.address)}/status`;
+    if (this.http?.address) {
+      // Mesos's UI links this for people on other machines: never a wildcard or an unbound port.
+      const a = this.http.address;
+      const host = c.executorUrlHost && !(isLoopbackHost(c.executorUrlHost) && !isLoopbackHost(a.host)) ? c.executorUrlHost
+        : a.host === '0.0.0.0' || a.host === '::' ? os.hostname() : a.host;
+      framework.webui_url = `http://${formatListen({ host, port: a.port })}/`;
+    }
     // One detector for both clients: with zk:// that is one ZooKeeper session, not two.
     this.detector = createMasterDetector(master, { scheme: tls ? 'https' : 'http', logger: this.logger });
     this.detector.start();
@@ -222,8 +243,9 @@ export class Daemon {
       this.client.start();
       return;
     }
+    const { template, hint } = this.executorTemplate();
     this.mesos = new MesosBackend({
-      fw: this.fw, client: this.client, logger: this.logger, executor: this.executorInfo(), role: c.role,
+      fw: this.fw, client: this.client, logger: this.logger, executor: template, executorHint: hint, role: c.role,
       taskCpus: TASK_CPUS, taskMemMb: TASK_MEM_MB,
     });
     this.mesos.once('subscribed', () => void this.markReady());
@@ -236,7 +258,12 @@ export class Daemon {
     if (!this.operator || !this.client?.subscribed) return;
     try {
       const agents = await this.operator.getAgents();
+      // GET_AGENTS counts executors in allocated_resources: an idle executor of ours is our use,
+      // not another framework's.
       const byAgent = new Map<string, { cpus: number; memMb: number }>();
+      for (const [agentId, info] of this.mesos?.liveExecutors ?? []) {
+        byAgent.set(agentId, { cpus: scalarSum(info.resources, 'cpus'), memMb: scalarSum(info.resources, 'mem') });
+      }
       for (const t of this.fw.ledger.tasks()) {
         const u = byAgent.get(t.agentId) ?? { cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB };
         byAgent.set(t.agentId, { cpus: u.cpus + TASK_CPUS, memMb: u.memMb + TASK_MEM_MB });
@@ -361,4 +388,8 @@ export class Daemon {
     this.notifier.close();
     this.resolveFinished('stopped');
   }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'child_process';
-import { promises as fs } from 'fs';
+import { createHash } from 'crypto';
+import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
-import type { CommandInfo } from '../mesos/types';
+import type { CommandInfo, EnvironmentVariable } from '../mesos/types';
 
 /** The package root: this file runs from dist/src/daemon. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '../../..');
@@ -48,17 +49,38 @@ export async function buildExecutorBundle(outDir: string, root = PACKAGE_ROOT): 
   return out;
 }
 
-/** CommandInfo for an executor fetched as the bundle from `url`: `node` from the agent's PATH. */
-export function fetchedExecutorCommand(url: string): CommandInfo {
+/**
+ * CommandInfo for an executor fetched as the bundle from `url`, run by `node`: an absolute path,
+ * or a name that /usr/bin/env looks up in the executor's PATH (an agent builds that environment
+ * from scratch: its --executor_environment_variables, else Mesos's default PATH).
+ */
+export function fetchedExecutorCommand(url: string, node = 'node', environment: EnvironmentVariable[] = []): CommandInfo {
+  const run = path.posix.isAbsolute(node)
+    ? { value: node, arguments: [node, ENTRY] }
+    : { value: '/usr/bin/env', arguments: ['env', node, ENTRY] };
   return {
     uris: [{ value: url, extract: true, cache: false, executable: false }],
     shell: false,
-    value: '/usr/bin/env',
-    arguments: ['env', 'node', ENTRY],
+    ...run,
+    ...(environment.length ? { environment: { variables: environment } } : {}),
   };
 }
 
 /** CommandInfo for an executor preinstalled on every agent at `file`. */
-export function installedExecutorCommand(file: string): CommandInfo {
-  return { shell: false, value: file, arguments: [file] };
+export function installedExecutorCommand(file: string, environment: EnvironmentVariable[] = []): CommandInfo {
+  return { shell: false, value: file, arguments: [file], ...(environment.length ? { environment: { variables: environment } } : {}) };
+}
+
+/** The sha256 of the bundle file, hex: it names the executor's code in its ExecutorInfo. */
+export async function bundleDigest(file: string): Promise<string> {
+  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+}
+
+/** This package's version (package.json), as built. */
+export function packageVersion(root = PACKAGE_ROOT): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -130,13 +130,18 @@ export class Ledger {
     return { outcome: 'merged', superseded };
   }
 
-  /** A task ended without a result: its range goes back to the queue, with backoff by attempt. */
-  fail(taskId: string, backoffMs: (attempt: number) => number): InFlight | undefined {
+  /**
+   * A task ended without a result: its range goes back to the queue, with backoff by attempt;
+   * `blameless` (the range was never tried: e.g. the executor had just exited) keeps the attempt
+   * and needs no wait.
+   */
+  fail(taskId: string, backoffMs: (attempt: number) => number, blameless = false): InFlight | undefined {
     const rec = this.inFlight.get(taskId);
     if (!rec) return undefined;
     this.inFlight.delete(taskId);
     if (!this.acc.overlapsDone(rec.range.start, rec.range.count)) {
-      this.requeue(rec.range, rec.attempt + 1, backoffMs(rec.attempt + 1));
+      if (blameless) this.requeue(rec.range, rec.attempt, 0);
+      else this.requeue(rec.range, rec.attempt + 1, backoffMs(rec.attempt + 1));
     }
     return rec;
   }

@@ -1,17 +1,22 @@
 import { EventEmitter } from 'events';
 import { Logger } from '../common/logger';
-import { scalarResource, scalarSum } from '../mesos/resources';
+import { Backoff } from '../mesos/backoff';
 import type { SchedulerClient, SubscribedInfo } from '../mesos/scheduler';
-import type { ExecutorInfo, Offer, TaskInfo, TaskStatus } from '../mesos/types';
+import { MesosCallError } from '../mesos/scheduler';
+import type { ExecutorInfo, Offer, SchedulerFailure, TaskInfo, TaskStatus } from '../mesos/types';
+import { ExecutorChooser, ExecutorTemplate, isOurExecutorId } from './executor-identity';
+import { OfferPool } from './offer-resources';
 import { PiFramework } from './pi-framework';
 
 export interface MesosBackendOptions {
   fw: PiFramework;
   client: SchedulerClient;
   logger: Logger;
-  /** The one ExecutorInfo every task carries (Mesos requires it byte-identical per executor). */
-  executor: ExecutorInfo;
+  /** What every executor runs; its resources are carved from each offer, its ID derived from both. */
+  executor: ExecutorTemplate;
   role: string;
+  /** The setting an admin changes when the executor cannot start on an agent (named in the error). */
+  executorHint?: string;
   taskCpus?: number;
   taskMemMb?: number;
   /** Filter for declined offers (long: an idle or full framework stays quiet). */
@@ -23,22 +28,50 @@ export interface MesosBackendOptions {
   reconcileIntervalMs?: number;
   /** How long to wait for the data of a task reported finished without it. */
   resultWaitMs?: number;
+  /** Explicit reconciliation of tasks not yet answered after a (re)subscription: first retry after this, doubling. */
+  reconcileRetryMs?: number;
+  reconcileRetryMaxMs?: number;
+  /** Backoff of a failed ACKNOWLEDGE or REVIVE (default 1 s doubling to 30 s). */
+  callRetryMs?: number;
+  callRetryMaxMs?: number;
+  /** How long an agent whose executor could not start gets no tasks (doubling to 10 min). */
+  agentBackoffMs?: number;
   now?: () => number;
 }
 
 /** Why nothing is running, for the display's framework page. */
 export type IdleReason = 'done' | 'suppressed' | 'no offers' | 'offers too small' | 'not subscribed' | null;
 
+/** Wait status of an executor as Mesos reports it (FAILURE.status): the exit code, or null if signalled. */
+export function exitCodeOf(status: number): number | null {
+  return (status & 0x7f) === 0 ? (status >> 8) & 0xff : null;
+}
+
+/**
+ * Failures that say nothing about the range: the launch met an executor that had just exited
+ * (idle exit racing an offer that still listed it), an offer that was gone, or an executor that
+ * could not start on that agent (the agent is backed off instead). Such a range is requeued at
+ * once, at the same attempt.
+ */
+export function isRangeBlameless(status: TaskStatus, reachedRunning: boolean): boolean {
+  if (reachedRunning) return false;
+  if (status.reason === 'REASON_EXECUTOR_TERMINATED' || status.reason === 'REASON_INVALID_OFFERS') return true;
+  return status.reason === 'REASON_TASK_INVALID' && /required by task and its executor is more than available/.test(status.message ?? '');
+}
+
 /**
  * Runs the pi framework on Mesos: offers become launches through PiFramework.plan(), status
  * updates go to PiFramework.onUpdate() and are acknowledged only after the ledger has them on
- * disk. Reconciles after every (re)subscription and periodically, suppresses offers when there is
- * no work and revives (rate-limited) when there is again, and times out tasks stuck in STAGING.
+ * disk. Task and executor resources are copies of the offer's own entries (reservations and
+ * allocation_info kept). Reconciles after every (re)subscription until each adopted task is
+ * answered, and periodically; suppresses offers when there is no work and revives (rate-limited,
+ * retried) when there is again; retries failed acknowledgements; times out tasks stuck in STAGING.
  */
 export class MesosBackend extends EventEmitter {
   private readonly taskCpus: number;
   private readonly taskMemMb: number;
   private readonly now: () => number;
+  private readonly executors: ExecutorChooser;
   private suppressed = false;
   private lastReviveAt = 0;
   private reviveTimer?: NodeJS.Timeout;
@@ -46,13 +79,28 @@ export class MesosBackend extends EventEmitter {
   private lastReconcileAt = 0;
   /** Tasks seen past STAGING, by id. */
   private readonly started = new Set<string>();
+  /** Tasks seen RUNNING (their failures are the range's, not the executor's start). */
+  private readonly reachedRunning = new Set<string>();
   /**
    * Tasks reported FINISHED without their result (reconciliation: the master strips
    * TaskStatus.data), by when. The live update with the data is still coming from the agent, so
    * the range is not rerun at once; only if the data never arrives is it requeued.
    */
   private readonly finishedNoData = new Map<string, number>();
+  /**
+   * Tasks adopted at a (re)subscription that the master has not answered yet. After a master
+   * failover the new leader says nothing of tasks on agents that have not re-registered, so they
+   * are asked for again, with backoff, until answered (or declared lost by Mesos).
+   */
+  private readonly unanswered = new Set<string>();
+  private reconcileBackoff: Backoff;
+  private nextReconcileRetryAt = 0;
+  /** Our live executor on each agent, as the offers and FAILURE events tell (for the cluster page). */
+  readonly liveExecutors = new Map<string, ExecutorInfo>();
+  /** Agents whose executor could not start: no tasks there until then. */
+  private readonly agentBackoff = new Map<string, { until: number; delayMs: number; host: string }>();
   private subscribedAt = 0;
+  private subscription = 0;
   lastOfferAt = 0;
   lastOfferTooSmall = false;
   offersReceived = 0;
@@ -60,21 +108,30 @@ export class MesosBackend extends EventEmitter {
   tasksLaunched = 0;
   private stopping = false;
   private updateChain: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: MesosBackendOptions) {
     super();
     this.taskCpus = o.taskCpus ?? 1;
     this.taskMemMb = o.taskMemMb ?? 64;
     this.now = o.now ?? Date.now;
+    this.executors = new ExecutorChooser(o.executor, o.role);
+    this.reconcileBackoff = this.newReconcileBackoff();
     const c = o.client;
     c.on('subscribed', (info) => void this.onSubscribed(info));
     c.on('offers', (offers) => void this.onOffers(offers));
     c.on('update', (status) => { this.updateChain = this.updateChain.then(() => this.onStatus(status)); });
     c.on('rescind', (id) => o.logger.debug(`offer ${id.value} rescinded`));
-    c.on('failure', (f) => o.logger.warn(`failure reported: agent ${f.agent_id?.value ?? '?'}${f.executor_id ? ` executor ${f.executor_id.value}` : ''}${f.status !== undefined ? ` status ${f.status}` : ''}`));
+    c.on('failure', (f) => this.onFailure(f));
+    c.on('disconnected', () => { this.subscription++; });
     o.fw.on('superseded', (t: { taskId: string; agentId: string }) => {
       void c.kill(t.taskId, t.agentId).catch((e) => o.logger.debug(`kill ${t.taskId}: ${(e as Error).message}`));
     });
+  }
+
+  private newReconcileBackoff(): Backoff {
+    const initialMs = this.o.reconcileRetryMs ?? 5000;
+    return new Backoff({ initialMs, maxMs: Math.max(initialMs, this.o.reconcileRetryMaxMs ?? 60_000), random: () => 0.999 });
   }
 
   start(): void {
@@ -88,6 +145,7 @@ export class MesosBackend extends EventEmitter {
     this.stopping = true;
     if (this.tick) clearInterval(this.tick);
     if (this.reviveTimer) clearTimeout(this.reviveTimer);
+    for (const t of this.timers) clearTimeout(t);
     await this.updateChain.catch(() => undefined);
     await this.o.client.stop();
   }
@@ -105,10 +163,15 @@ export class MesosBackend extends EventEmitter {
 
   private async onSubscribed(info: SubscribedInfo): Promise<void> {
     const fw = this.o.fw;
+    this.subscription++;
     // The tasks in flight now are the ones to adopt; launches from offers on this new stream are not.
     const adopt = this.o.fw.ledger.tasks();
     this.subscribedAt = this.now();
     this.suppressed = false;
+    this.unanswered.clear();
+    for (const t of adopt) this.unanswered.add(t.taskId);
+    this.reconcileBackoff = this.newReconcileBackoff();
+    this.nextReconcileRetryAt = this.now() + this.reconcileBackoff.next();
     this.o.logger.debug(`backend: subscribed as ${info.frameworkId}, adopting ${adopt.length} tasks`);
     if (fw.frameworkId !== info.frameworkId) {
       fw.frameworkId = info.frameworkId;
@@ -127,14 +190,36 @@ export class MesosBackend extends EventEmitter {
     await this.o.client.reconcile(tasks).catch((e) => this.o.logger.warn(`reconcile failed: ${(e as Error).message}`));
   }
 
-  private slotsIn(offer: Offer): number {
-    const cpus = scalarSum(offer.resources, 'cpus');
-    const mem = scalarSum(offer.resources, 'mem');
-    const ours = (offer.executor_ids ?? []).some((e) => e.value === this.o.executor.executor_id.value);
-    const execCpus = ours ? 0 : scalarSum(this.o.executor.resources, 'cpus');
-    const execMem = ours ? 0 : scalarSum(this.o.executor.resources, 'mem');
-    // A small tolerance: Mesos rounds scalars to three decimals.
-    return Math.max(0, Math.min(Math.floor((cpus - execCpus + 1e-6) / this.taskCpus), Math.floor((mem - execMem + 1e-6) / this.taskMemMb)));
+  private onFailure(f: SchedulerFailure): void {
+    const agentId = f.agent_id?.value;
+    const executorId = f.executor_id?.value;
+    if (!agentId || !executorId || !isOurExecutorId(executorId)) {
+      this.o.logger.warn(`failure reported: agent ${agentId ?? '?'}${executorId ? ` executor ${executorId}` : ''}${f.status !== undefined ? ` status ${f.status}` : ''}`);
+      return;
+    }
+    if (this.liveExecutors.get(agentId)?.executor_id.value === executorId) this.liveExecutors.delete(agentId);
+    const code = f.status === undefined ? null : exitCodeOf(f.status);
+    if (code === 0) {
+      this.o.logger.info(`executor ${executorId} on agent ${agentId} exited`);
+      return;
+    }
+    if (code === 126 || code === 127) {
+      const prev = this.agentBackoff.get(agentId);
+      const delayMs = prev ? Math.min(600_000, prev.delayMs * 2) : (this.o.agentBackoffMs ?? 30_000);
+      const host = prev?.host ?? agentId;
+      this.agentBackoff.set(agentId, { until: this.now() + delayMs, delayMs, host });
+      const what = code === 127 ? 'a program it runs was not found (exit status 127)' : 'a program it runs is not executable (exit status 126)';
+      this.o.logger.error(`the executor could not start on agent ${host}: ${what}. ${this.o.executorHint ?? ''} `
+        + `No tasks go to that agent for ${Math.round(delayMs / 1000)} s; its stderr is in the executor's sandbox.`.trim());
+      return;
+    }
+    this.o.logger.warn(`executor ${executorId} on agent ${agentId} ended: ${code === null ? `signal ${f.status! & 0x7f}` : `exit status ${code}`}`);
+  }
+
+  private async decline(offer: Offer, refuseSeconds: number, why: string): Promise<void> {
+    this.offersDeclined++;
+    this.o.logger.debug(`declining offer ${offer.id.value} from ${offer.hostname} (${why})`);
+    await this.o.client.decline([offer.id], { refuse_seconds: refuseSeconds }).catch((e) => this.o.logger.warn(`decline failed: ${(e as Error).message}`));
   }
 
   private async onOffers(offers: Offer[]): Promise<void> {
@@ -142,15 +227,40 @@ export class MesosBackend extends EventEmitter {
     this.lastOfferAt = this.now();
     this.offersReceived += offers.length;
     for (const offer of offers) {
-      const slots = this.stopping ? 0 : this.slotsIn(offer);
-      this.lastOfferTooSmall = slots === 0 && !this.stopping && !fw.ledger.drained;
-      const planned = slots > 0 ? fw.plan(offer.agent_id.value, slots) : [];
+      const agentId = offer.agent_id.value;
+      const ours = (offer.executor_ids ?? []).map((e) => e.value).filter(isOurExecutorId);
+      const liveInfo = ours.map((id) => this.executors.get(id)).find((x) => x);
+      if (liveInfo) this.liveExecutors.set(agentId, liveInfo);
+      else if (ours.length === 0) this.liveExecutors.delete(agentId);
+      if (this.stopping) {
+        await this.decline(offer, this.o.declineRefuseSeconds ?? 600, 'stopping');
+        continue;
+      }
+      const backoff = this.agentBackoff.get(agentId);
+      if (backoff) backoff.host = offer.hostname;
+      if (backoff && backoff.until > this.now()) {
+        await this.decline(offer, Math.max(1, Math.ceil((backoff.until - this.now()) / 1000)), 'its executor could not start');
+        continue;
+      }
+      const pool = new OfferPool(offer.resources, this.o.role);
+      const exec = fw.ledger.drained ? null : this.executors.choose(offer, pool);
+      let slots = 0;
+      if (exec) {
+        const probe: ReturnType<OfferPool['take']>[] = [];
+        for (;;) {
+          const t = pool.take({ cpus: this.taskCpus, mem: this.taskMemMb });
+          if (!t) break;
+          probe.push(t);
+        }
+        slots = probe.length;
+        for (const t of probe) pool.giveBack(t!);
+      }
+      this.lastOfferTooSmall = slots === 0 && !fw.ledger.drained;
+      const planned = slots > 0 ? fw.plan(agentId, slots) : [];
       if (planned.length === 0) {
-        this.offersDeclined++;
-        this.o.logger.debug(`declining offer ${offer.id.value} from ${offer.hostname} (${slots} slots)`);
         // A long filter is safe: Mesos holds back only offers made entirely of the refused
         // resources, so anything freed later (a finished task) is offered again at once.
-        await this.o.client.decline([offer.id], { refuse_seconds: this.o.declineRefuseSeconds ?? 600 }).catch((e) => this.o.logger.warn(`decline failed: ${(e as Error).message}`));
+        await this.decline(offer, this.o.declineRefuseSeconds ?? 600, `${slots} slots`);
         if (fw.ledger.drained) await this.suppress();
         continue;
       }
@@ -160,17 +270,18 @@ export class MesosBackend extends EventEmitter {
         name: `pi ${p.task.rangeId}`,
         task_id: { value: p.taskId },
         agent_id: offer.agent_id,
-        resources: [scalarResource('cpus', this.taskCpus, this.o.role), scalarResource('mem', this.taskMemMb, this.o.role)],
-        executor: this.o.executor,
+        resources: pool.take({ cpus: this.taskCpus, mem: this.taskMemMb })!,
+        executor: exec!.info,
         data: p.payload,
       }));
       try {
         await this.o.client.launch([offer.id], infos, { refuse_seconds: 1 });
         this.tasksLaunched += infos.length;
-        this.o.logger.debug(`launched ${infos.length} tasks on ${offer.hostname}`);
+        this.liveExecutors.set(agentId, exec!.info);
+        this.o.logger.debug(`launched ${infos.length} tasks on ${offer.hostname} (executor ${exec!.info.executor_id.value}${exec!.live ? ', running' : ', new'})`);
       } catch (e) {
         this.o.logger.warn(`launch on ${offer.hostname} failed (${(e as Error).message}); requeueing ${infos.length} ranges`);
-        for (const p of planned) await fw.onUpdate({ taskId: p.taskId, state: 'TASK_DROPPED', message: 'launch call failed' });
+        for (const p of planned) await fw.onUpdate({ taskId: p.taskId, state: 'TASK_DROPPED', message: 'launch call failed', blameless: true });
       }
     }
   }
@@ -178,30 +289,71 @@ export class MesosBackend extends EventEmitter {
   private async onStatus(status: TaskStatus): Promise<void> {
     const id = status.task_id.value;
     const agentId = status.agent_id?.value;
+    this.unanswered.delete(id);
     if (status.state !== 'TASK_STAGING') this.started.add(id);
+    if (status.state === 'TASK_RUNNING') this.reachedRunning.add(id);
     if (status.state === 'TASK_FINISHED' && !status.data?.length && !status.uuid?.length && this.o.fw.ledger.task(id)) {
       if (!this.finishedNoData.has(id)) this.finishedNoData.set(id, this.now());
       this.o.logger.debug(`task ${id} reported finished without its result; waiting for the agent's update`);
       return;
     }
     this.finishedNoData.delete(id);
+    const blameless = isRangeBlameless(status, this.reachedRunning.has(id));
+    if (blameless && agentId && /executor/.test(status.message ?? '') && status.state === 'TASK_ERROR') this.liveExecutors.delete(agentId);
     try {
-      await this.o.fw.onUpdate({ taskId: id, state: status.state, agentId, data: status.data, message: status.message, reason: status.reason });
+      await this.o.fw.onUpdate({ taskId: id, state: status.state, agentId, data: status.data, message: status.message, reason: status.reason, blameless });
     } catch (e) {
       // Not persisted: do not acknowledge, so Mesos sends it again.
       this.o.logger.error(`status update for ${id} not recorded; it will be re-sent`, e);
       return;
     }
-    if (!this.o.fw.ledger.task(id)) this.started.delete(id);
-    await this.o.client.acknowledge(status).catch((e) => this.o.logger.warn(`acknowledge ${id} failed: ${(e as Error).message}`));
+    if (!this.o.fw.ledger.task(id)) {
+      this.started.delete(id);
+      this.reachedRunning.delete(id);
+    }
+    this.acknowledge(status);
     this.maybeRevive();
+  }
+
+  /**
+   * ACKNOWLEDGE, retried while this subscription lasts: until it is acknowledged the agent holds
+   * back every later update of the task and re-sends this one only after a backoff that grows
+   * towards 10 minutes. A new subscription makes the agent re-send it anyway.
+   */
+  private acknowledge(status: TaskStatus): void {
+    const subscription = this.subscription;
+    const backoff = new Backoff({ initialMs: this.o.callRetryMs ?? 1000, maxMs: this.o.callRetryMaxMs ?? 30_000 });
+    const attempt = (): void => {
+      if (this.stopping || subscription !== this.subscription) return;
+      this.o.client.acknowledge(status).then(() => undefined, (e) => {
+        if (this.stopping || subscription !== this.subscription) return;
+        if (e instanceof MesosCallError && e.status === 400) {
+          this.o.logger.error(`acknowledge ${status.task_id.value} refused as malformed: ${e.message}`);
+          return;
+        }
+        const delay = backoff.next();
+        this.o.logger.warn(`acknowledge ${status.task_id.value} failed (${(e as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        this.later(delay, attempt);
+      });
+    };
+    attempt();
+  }
+
+  private later(ms: number, f: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); f(); }, ms);
+    t.unref();
+    this.timers.add(t);
   }
 
   private async suppress(): Promise<void> {
     if (this.suppressed) return;
     this.suppressed = true;
     this.o.logger.info('no work to hand out: suppressing offers');
-    await this.o.client.suppress([this.o.role]).catch((e) => this.o.logger.warn(`suppress failed: ${(e as Error).message}`));
+    await this.o.client.suppress([this.o.role]).catch((e) => {
+      // Not suppressed after all: the next declined offer tries again.
+      this.suppressed = false;
+      this.o.logger.warn(`suppress failed: ${(e as Error).message}`);
+    });
   }
 
   private maybeRevive(): void {
@@ -214,7 +366,14 @@ export class MesosBackend extends EventEmitter {
     this.suppressed = false;
     this.lastReviveAt = this.now();
     this.o.logger.info('work to hand out again: reviving offers');
-    void this.o.client.revive([this.o.role]).catch((e) => this.o.logger.warn(`revive failed: ${(e as Error).message}`));
+    void this.o.client.revive([this.o.role]).catch((e) => {
+      // Still suppressed at the master: try again after the rate limit, or the queue waits forever.
+      this.o.logger.warn(`revive failed: ${(e as Error).message}; retrying`);
+      if (!this.stopping && this.o.client.subscribed) {
+        this.suppressed = true;
+        this.maybeRevive();
+      }
+    });
   }
 
   private onTick(): void {
@@ -227,9 +386,17 @@ export class MesosBackend extends EventEmitter {
       this.o.logger.warn(`task ${id} finished but its result never arrived: requeueing its range`);
       this.updateChain = this.updateChain.then(() => this.o.fw.onUpdate({ taskId: id, state: 'TASK_LOST', message: 'result never delivered' }));
     }
+    for (const id of this.unanswered) if (!this.o.fw.ledger.task(id)) this.unanswered.delete(id);
+    if (this.unanswered.size > 0 && t >= this.nextReconcileRetryAt) {
+      this.nextReconcileRetryAt = t + this.reconcileBackoff.next();
+      const which = this.o.fw.ledger.tasks().filter((x) => this.unanswered.has(x.taskId));
+      this.o.logger.info(`${which.length} tasks not answered by the master yet (agents still re-registering?): asking again`);
+      void this.reconcile(which);
+    }
     for (const task of this.o.fw.ledger.tasks()) {
-      // Tasks adopted after a restart get the full timeout from the subscription, for reconciliation to answer.
-      if (this.started.has(task.taskId) || t - Math.max(task.launchedAt, this.subscribedAt) < limit) continue;
+      // Tasks adopted after a restart get the full timeout from the subscription, and none at
+      // all while the master has not answered for them (their agent may still be re-registering).
+      if (this.started.has(task.taskId) || this.unanswered.has(task.taskId) || t - Math.max(task.launchedAt, this.subscribedAt) < limit) continue;
       this.o.logger.warn(`task ${task.taskId} stuck in STAGING for ${Math.round((t - task.launchedAt) / 1000)} s: killing it`);
       void this.o.client.kill(task.taskId, task.agentId).catch(() => undefined);
       this.updateChain = this.updateChain.then(() => this.o.fw.onUpdate({ taskId: task.taskId, state: 'TASK_LOST', message: 'stuck in STAGING' }));

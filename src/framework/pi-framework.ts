@@ -26,6 +26,8 @@ export interface StatusUpdate {
   data?: Uint8Array;
   message?: string;
   reason?: string;
+  /** The failure says nothing about the range (see MesosBackend): requeue it at the same attempt, at once. */
+  blameless?: boolean;
 }
 
 export interface PlannedTask {
@@ -177,9 +179,14 @@ export class PiFramework extends EventEmitter {
       return;
     }
     this.tasksLost++;
+    const why = [u.reason, u.message].filter(Boolean).join(': ');
+    if (u.blameless) {
+      this.ledger.fail(u.taskId, () => 0, true);
+      this.opts.logger.info(`task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()} before it started${why ? ` (${why})` : ''}; range ${rangeKey(rec.range)} requeued, attempt ${rec.attempt} unchanged`);
+      return;
+    }
     const attempt = rec.attempt + 1;
     this.ledger.fail(u.taskId, (a) => Math.min(60_000, 1000 * 2 ** (a - 1)));
-    const why = [u.reason, u.message].filter(Boolean).join(': ');
     const line = `task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()}${why ? ` (${why})` : ''}; range ${rangeKey(rec.range)} requeued, attempt ${attempt}`;
     if (attempt > (this.opts.maxQuietRetries ?? 5)) this.opts.logger.error(line);
     else this.opts.logger.warn(line);

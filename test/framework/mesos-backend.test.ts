@@ -5,12 +5,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { MemoryLogger } from '../../src/common/logger';
 import { MesosBackend } from '../../src/framework/mesos-backend';
+import { executorInfoFor, ExecutorTemplate } from '../../src/framework/executor-identity';
 import { PiFramework } from '../../src/framework/pi-framework';
 import { encodeResult, decodeTask } from '../../src/executor/task-codec';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
-import type { Offer, TaskInfo, TaskStatus } from '../../src/mesos/types';
+import type { Offer, Resource, TaskInfo, TaskStatus } from '../../src/mesos/types';
 import { waitFor } from '../support/wait';
 
 /** Records the calls the backend makes; events are emitted by the test. */
@@ -19,9 +20,18 @@ class FakeClient extends EventEmitter {
   calls: { type: string; args: unknown[] }[] = [];
   launched: TaskInfo[] = [];
   failLaunch = false;
+  /** Calls of these types fail this many more times each (a master that is briefly away). */
+  failNext: Record<string, number> = {};
   start(): void { this.calls.push({ type: 'start', args: [] }); }
   async stop(): Promise<void> {}
-  private record(type: string, ...args: unknown[]): Promise<{ status: number }> { this.calls.push({ type, args }); return Promise.resolve({ status: 202 }); }
+  private record(type: string, ...args: unknown[]): Promise<{ status: number }> {
+    this.calls.push({ type, args });
+    if ((this.failNext[type] ?? 0) > 0) {
+      this.failNext[type]--;
+      return Promise.reject(new Error(`${type} timed out`));
+    }
+    return Promise.resolve({ status: 202 });
+  }
   decline(ids: unknown, filters: unknown) { return this.record('decline', ids, filters); }
   async launch(ids: unknown, tasks: TaskInfo[], filters: unknown) {
     if (this.failLaunch) throw new Error('connection refused');
@@ -33,14 +43,23 @@ class FakeClient extends EventEmitter {
   kill(taskId: unknown, agentId: unknown) { return this.record('kill', taskId, agentId); }
   reconcile(tasks: unknown) { return this.record('reconcile', tasks); }
   async acknowledge(status: TaskStatus) { if (status.uuid) await this.record('acknowledge', status.task_id.value); return null; }
+  failure(f: unknown) { this.emit('failure', f); }
   of(type: string) { return this.calls.filter((c) => c.type === type); }
 }
 
-function offer(id: string, agent: string, cpus: number, mem: number, executorRunning = false): Offer {
+const TEMPLATE: ExecutorTemplate = {
+  name: 'pi-mesos executor', cpus: 0.05, memMb: 96,
+  command: { shell: false, value: '/usr/bin/env', arguments: ['env', 'node', 'dist/src/executor/main.js'] },
+};
+const plain = (name: string, value: number): Resource => ({ name, type: 'SCALAR', scalar: { value } });
+/** The ExecutorID of TEMPLATE carved from unreserved entries: what a live executor of ours is called. */
+const LIVE_ID = executorInfoFor(TEMPLATE, [plain('cpus', 0.05), plain('mem', 96)]).executor_id.value;
+
+function offer(id: string, agent: string, cpus: number, mem: number, executorRunning = false, resources?: Resource[]): Offer {
   return {
     id: { value: id }, framework_id: { value: 'fw' }, agent_id: { value: agent }, hostname: `${agent}.lan`,
-    resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: cpus } }, { name: 'mem', type: 'SCALAR', scalar: { value: mem } }],
-    executor_ids: executorRunning ? [{ value: 'pi-mesos-executor' }] : [],
+    resources: resources ?? [plain('cpus', cpus), plain('mem', mem)],
+    executor_ids: executorRunning ? [{ value: LIVE_ID }] : [],
   };
 }
 
@@ -69,8 +88,9 @@ describe('Mesos backend (against a recording client)', () => {
     client = new FakeClient();
     backend = new MesosBackend({
       fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: () => now,
-      executor: { executor_id: { value: 'pi-mesos-executor' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.05 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 96 } }] },
+      executor: TEMPLATE, executorHint: 'Set --executor-node (PI_MESOS_EXECUTOR_NODE).',
       taskCpus: 0.95, taskMemMb: 32, reviveIntervalMs: 5000, stagingTimeoutMs: 60_000,
+      callRetryMs: 1, callRetryMaxMs: 2, reconcileRetryMs: 5000, reconcileRetryMaxMs: 20_000, agentBackoffMs: 30_000,
     });
   }
   afterEach(async () => { await backend.stop(); await fs.rm(dir, { recursive: true, force: true }); });
@@ -171,5 +191,173 @@ describe('Mesos backend (against a recording client)', () => {
     client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
     await waitFor(() => fw.ledger.queuedTerms === 320, 2000, 'requeue');
     expect(fw.ledger.inFlightCount).to.equal(0);
+  });
+
+  const tick = (): void => (backend as unknown as { onTick(): void }).onTick();
+  const totals = (tasks: TaskInfo[], kind: (r: Resource) => boolean, name: string): number =>
+    Math.round(tasks.flatMap((t) => t.resources ?? []).filter((r) => r.name === name && kind(r)).reduce((a, r) => a + r.scalar!.value, 0) * 1000) / 1000;
+
+  it('takes task and executor resources from the offer\'s own entries: reservations and allocation_info kept', async () => {
+    await setUp(32 * 1000);
+    const alloc = { allocation_info: { role: 'pi' } };
+    const reserved: Resource[] = [
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, role: 'pi', ...alloc },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 2048 }, role: 'pi', ...alloc },
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 1.5 }, role: '*', ...alloc },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 100 }, role: '*', ...alloc },
+    ];
+    client.emit('offers', [offer('o1', 'a1', 0, 0, false, reserved)]);
+    await waitFor(() => client.launched.length > 0, 2000, 'launch');
+    const tasks = client.launched;
+    // 3.5 CPUs: the executor's 0.05 and three tasks of 0.95.
+    expect(tasks).to.have.length(3);
+    const all = [...tasks, { resources: tasks[0].executor!.resources } as TaskInfo];
+    const isPi = (r: Resource) => r.role === 'pi';
+    const isStar = (r: Resource) => r.role === '*';
+    expect(totals(all, isPi, 'cpus')).to.be.at.most(2);
+    expect(totals(all, isStar, 'cpus')).to.be.at.most(1.5);
+    expect(totals(all, isPi, 'mem')).to.be.at.most(2048);
+    expect(totals(all, isStar, 'mem')).to.be.at.most(100);
+    for (const r of all.flatMap((t) => t.resources ?? [])) {
+      expect(r.allocation_info).to.deep.equal({ role: 'pi' });
+      expect(['pi', '*']).to.include(r.role);
+    }
+    // Reserved resources go first: the role's own CPUs are used before the shared pool.
+    expect(totals(all, isPi, 'cpus')).to.equal(2);
+  });
+
+  it('never asks for more than an offer holds, however its resources are split', async () => {
+    await setUp(32 * 1000);
+    const split: Resource[] = [
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 }, role: 'pi' },
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 100 } },
+    ];
+    client.emit('offers', [offer('o1', 'a1', 0, 0, false, split)]);
+    await waitFor(() => client.of('decline').length === 1, 2000, 'decline');
+    expect(client.launched).to.have.length(0); // 1 CPU < 0.05 + 0.95? no: equal, but 100 MB < 96 + 32
+    client.emit('offers', [offer('o2', 'a2', 0, 0, false, [...split.slice(0, 2), { name: 'mem', type: 'SCALAR', scalar: { value: 128 } }])]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    const t = client.launched[0];
+    expect(totals([t], () => true, 'cpus')).to.equal(0.95);
+    expect(t.resources!.filter((r) => r.name === 'cpus')).to.have.length(2); // from both entries
+  });
+
+  it('derives the ExecutorID from the ExecutorInfo: another command is another executor', async () => {
+    const a = executorInfoFor(TEMPLATE, [plain('cpus', 0.05), plain('mem', 96)]);
+    const b = executorInfoFor({ ...TEMPLATE, command: { ...TEMPLATE.command, uris: [{ value: 'http://10.0.0.1:9105/executor/x.tar.gz' }] } }, [plain('cpus', 0.05), plain('mem', 96)]);
+    const c = executorInfoFor({ ...TEMPLATE, command: { ...TEMPLATE.command, environment: { variables: [{ name: 'PI_MESOS_VERSION', value: '0.2.0' }] } } }, [plain('cpus', 0.05), plain('mem', 96)]);
+    const d = executorInfoFor(TEMPLATE, [{ ...plain('cpus', 0.05), role: 'pi' }, plain('mem', 96)]);
+    const ids = new Set([a, b, c, d].map((x) => x.executor_id.value));
+    expect(ids.size).to.equal(4);
+    expect(executorInfoFor(TEMPLATE, [plain('cpus', 0.05), plain('mem', 96)]).executor_id.value).to.equal(a.executor_id.value);
+  });
+
+  it('reuses a live executor of the same ExecutorInfo without charging its resources again, also after a restart', async () => {
+    await setUp(32 * 1000);
+    // 3.8 CPUs: four tasks fit only if the executor's 0.05 CPU is not asked for again.
+    client.emit('offers', [offer('o1', 'a1', 3.8, 4096, true)]);
+    await waitFor(() => client.launched.length > 0, 2000, 'launch');
+    expect(client.launched).to.have.length(4);
+    expect(client.launched[0].executor!.executor_id.value).to.equal(LIVE_ID);
+    // A live executor of other code (an older version) is left alone: a new one is started.
+    const old = offer('o2', 'a2', 3.8, 4096);
+    old.executor_ids = [{ value: 'pi-mesos-executor-0123456789abcdef' }];
+    client.emit('offers', [old]);
+    await waitFor(() => client.launched.length > 4, 2000, 'launch');
+    const onA2 = client.launched.filter((t) => t.agent_id.value === 'a2');
+    expect(onA2).to.have.length(3);
+    expect(onA2[0].executor!.executor_id.value).to.equal(LIVE_ID);
+    expect(backend.liveExecutors.get('a2')?.executor_id.value).to.equal(LIVE_ID);
+  });
+
+  it('retries a failed ACKNOWLEDGE until it goes through', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    client.failNext.acknowledge = 3;
+    client.emit('update', finished(client.launched[0]));
+    await waitFor(() => client.of('acknowledge').length === 4, 2000, 'the fourth ACKNOWLEDGE');
+    expect(logger.has('warn', /acknowledge .* failed \(acknowledge timed out\); retrying/)).to.equal(true);
+    expect(fw.complete).to.equal(true);
+  });
+
+  it('retries a failed REVIVE: the framework never stays suppressed while work is queued', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    client.emit('offers', [offer('o2', 'a2', 4, 4096)]);
+    await waitFor(() => client.of('suppress').length === 1, 2000, 'suppress');
+    client.failNext.revive = 1;
+    const t = client.launched[0];
+    client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', uuid: Buffer.alloc(16, 2) });
+    await waitFor(() => client.of('acknowledge').length === 1, 2000, 'ack');
+    now += 1000;
+    tick();
+    await waitFor(() => client.of('revive').length === 1, 2000, 'the first REVIVE');
+    await waitFor(() => logger.has('warn', /revive failed/), 2000, 'its failure');
+    now += 5000;
+    tick();
+    expect(client.of('revive')).to.have.length(2);
+  });
+
+  it('keeps reconciling adopted tasks the master has not answered (after a failover), and does not kill them meanwhile', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    const t = client.launched[0];
+    client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: Buffer.alloc(16, 4) });
+    await waitFor(() => client.of('acknowledge').length === 1, 2000, 'ack');
+    // A new leader: the task's agent has not re-registered, so reconciliation gets no answer.
+    client.emit('subscribed', { frameworkId: 'fw', heartbeatIntervalSeconds: 15 });
+    await waitFor(() => client.of('reconcile').length === 1, 2000, 'reconcile');
+    for (let i = 0; i < 300; i++) { now += 1000; tick(); }
+    expect(client.of('kill')).to.have.length(0);
+    expect(fw.ledger.inFlightCount).to.equal(1);
+    const asked = client.of('reconcile').length;
+    // At subscription, then after 5, 10, 20, 20, … s (the test's cap): 1 + 15 or so over 300 s.
+    expect(asked).to.be.within(12, 18);
+    client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', reason: 'REASON_RECONCILIATION' });
+    await waitFor(() => client.of('reconcile').length >= asked, 2000, 'x');
+    await new Promise((r) => setImmediate(r));
+    now += 60_000; tick();
+    now += 60_000; tick();
+    expect(client.of('reconcile').length).to.equal(asked); // answered: no more asking (until the 5-min one)
+  });
+
+  it('names the setting to fix when the executor cannot start, backs the agent off and does not blame the range', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    const t = client.launched[0];
+    client.failure({ agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 127 << 8 });
+    client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Executor terminated', source: 'SOURCE_AGENT', uuid: Buffer.alloc(16, 5) });
+    await waitFor(() => client.of('acknowledge').length === 1, 2000, 'ack');
+    expect(logger.has('error', /executor could not start on agent a1.*exit status 127.*--executor-node \(PI_MESOS_EXECUTOR_NODE\)/)).to.equal(true);
+    expect(fw.ledger.queuedTerms).to.equal(320);
+    expect(logger.has('warn', new RegExp(`task ${t.task_id.value.replace(/\./g, '\\.')} .*requeued, attempt 1`))).to.equal(false);
+    // The agent gets no task for a while; another agent does, at once (no range backoff).
+    client.emit('offers', [offer('o2', 'a1', 1, 1024)]);
+    await waitFor(() => client.of('decline').length === 1, 2000, 'decline');
+    expect((client.of('decline')[0].args[1] as { refuse_seconds: number }).refuse_seconds).to.be.within(1, 30);
+    client.emit('offers', [offer('o3', 'a2', 1, 1024)]);
+    await waitFor(() => client.launched.length === 2, 2000, 'relaunch elsewhere');
+    expect(client.launched[1].task_id.value).to.match(/^pi\.0\.320\.0\./); // attempt 0 still
+  });
+
+  it('requeues without penalty a launch that met an executor exiting as the offer was made', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 0.95, 1024, true)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    const t = client.launched[0];
+    client.emit('update', {
+      task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID', source: 'SOURCE_MASTER',
+      message: 'Total resources cpus(allocated: *):0.95; mem(allocated: *):128 required by task and its executor is more than available cpus(allocated: *):0.95; mem(allocated: *):1024',
+    });
+    await waitFor(() => fw.ledger.queuedTerms === 320, 2000, 'requeue');
+    expect(backend.liveExecutors.has('a1')).to.equal(false);
+    client.emit('offers', [offer('o2', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 2, 2000, 'relaunch');
+    expect(client.launched[1].task_id.value).to.match(/^pi\.0\.320\.0\./);
   });
 });

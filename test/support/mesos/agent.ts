@@ -15,9 +15,27 @@ import {
 } from '../../../src/mesos/types';
 import { randomUuidBytes, uuidToString } from '../../../src/mesos/uuid';
 import type { TestMesosCluster } from './cluster';
-import { negotiate, readBody, RecordIOStream, reply, trackSockets } from './http-util';
+import { decodeCall, readBody, RecordIOStream, reply, requestEncoding, responseEncoding, trackSockets, validUuid } from './http-util';
 import { fetchUri } from './fetcher';
-import type { Quantities } from './resources';
+import { MRes, parseAgentResources, Quantities, quantitiesOf } from './resources';
+
+/** os::host_default_path(): the PATH an executor gets when its environment names none. */
+export const HOST_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A user of this machine (getpwnam), or undefined. */
+export function lookupUser(name: string): { uid: number; gid: number; home: string } | undefined {
+  let passwd = '';
+  try {
+    passwd = fs.readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of passwd.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 7 && f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+  }
+  return undefined;
+}
 
 export interface TestAgentOptions {
   id: string;
@@ -33,8 +51,25 @@ export interface TestAgentOptions {
   subscriptionBackoffMaxMs?: number;
   /** MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: SHUTDOWN → SIGKILL (default 5 s). */
   executorShutdownGracePeriodMs?: number;
-  /** Extra environment for executors (the agent's own environment is inherited, as in Mesos). */
+  /**
+   * Mesos --resources, e.g. 'cpus(pi):2;mem(pi):2048;cpus:2;mem:2048' (scalars; `(role)` is a
+   * static reservation). When given, cpus/mem/disk are ignored.
+   */
+  resources?: string;
+  /**
+   * The agent's --executor_environment_variables. As in Mesos (slave.cpp executorEnvironment),
+   * an executor's environment is built from scratch: these, then MESOS_* and LIBPROCESS_*, then
+   * CommandInfo.environment; PATH falls back to HOST_DEFAULT_PATH. Nothing of the test process'
+   * own environment is inherited.
+   */
   env?: Record<string, string>;
+  /**
+   * --switch_user (default true, as Mesos): the sandbox is chowned to the task's user
+   * (CommandInfo.user, else FrameworkInfo.user) and the executor runs as that user; a user this
+   * machine does not have fails the launch (TASK_LOST, or TASK_DROPPED when partition-aware).
+   * Switching needs root: when the tests do not run as root, only the user's existence is checked.
+   */
+  switchUser?: boolean;
   /** Keep the sandboxes after stop() (for debugging). */
   keepWorkDir?: boolean;
 }
@@ -64,6 +99,8 @@ interface UpdateStream {
   frameworkId: string;
   queue: TaskStatus[];
   timer?: NodeJS.Timeout;
+  /** The current retry interval of the head (doubles to the cluster's maximum). */
+  intervalMs: number;
 }
 
 /**
@@ -82,6 +119,8 @@ export class TestAgent {
   readonly id: string;
   readonly hostname: string;
   readonly total: Quantities;
+  /** The agent's resources with their reservations. */
+  readonly totalRes: MRes[];
   port = 0;
   running = false;
   registeredAt = Date.now();
@@ -102,8 +141,16 @@ export class TestAgent {
   constructor(private readonly cluster: TestMesosCluster, private readonly options: TestAgentOptions) {
     this.id = options.id;
     this.hostname = options.hostname ?? `agent-${options.id}`;
-    this.total = { cpus: options.cpus ?? 4, mem: options.mem ?? 1024 };
-    if (options.disk !== undefined) this.total.disk = options.disk;
+    if (options.resources !== undefined) {
+      this.totalRes = parseAgentResources(options.resources);
+    } else {
+      this.totalRes = [
+        { name: 'cpus', value: options.cpus ?? 4, reservations: [] },
+        { name: 'mem', value: options.mem ?? 1024, reservations: [] },
+      ];
+      if (options.disk !== undefined) this.totalRes.push({ name: 'disk', value: options.disk, reservations: [] });
+    }
+    this.total = quantitiesOf(this.totalRes);
     this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-mesos-agent-'));
   }
 
@@ -124,7 +171,7 @@ export class TestAgent {
     this.server = server;
     this.running = true;
     // Recovered updates go out again at once.
-    for (const key of this.updateStreams.keys()) this.forward(key);
+    this.resumeStatusUpdates();
   }
 
   /** Kills every executor and closes the agent. */
@@ -179,7 +226,8 @@ export class TestAgent {
   launch(frameworkInfo: FrameworkInfo, executorInfo: ExecutorInfo, task: TaskInfo): void {
     const frameworkId = frameworkInfo.id?.value as string;
     const key = `${frameworkId}/${executorInfo.executor_id.value}`;
-    const e = this.executors.get(key) ?? this.startExecutor(frameworkInfo, executorInfo);
+    const e = this.executors.get(key) ?? this.startExecutor(frameworkInfo, executorInfo, task);
+    if (!e) return;
     if (e.stream && !e.stream.closed) this.sendLaunch(e, task);
     else e.queued.push(task);
   }
@@ -222,6 +270,17 @@ export class TestAgent {
     }
   }
 
+  /**
+   * TaskStatusUpdateManager::resume: the head update of every task goes out again now, and its
+   * retry interval starts over (on re-registration, and when a framework resubscribes).
+   */
+  resumeStatusUpdates(): void {
+    for (const [key, s] of this.updateStreams) {
+      s.intervalMs = this.cluster.statusUpdateRetryMs;
+      this.forward(key, false);
+    }
+  }
+
   /** The framework acknowledged `uuid`: the next update of that task may go. */
   acknowledge(frameworkId: string, taskId: string, uuid: Buffer): void {
     const key = `${frameworkId}/${taskId}`;
@@ -231,7 +290,8 @@ export class TestAgent {
     if (s.timer) clearTimeout(s.timer);
     s.timer = undefined;
     s.queue.shift();
-    if (s.queue.length > 0) this.forward(key);
+    s.intervalMs = this.cluster.statusUpdateRetryMs;
+    if (s.queue.length > 0) this.forward(key, false);
     else this.updateStreams.delete(key);
   }
 
@@ -242,62 +302,102 @@ export class TestAgent {
 
   // ---- executors ----
 
-  private startExecutor(frameworkInfo: FrameworkInfo, info: ExecutorInfo): AgentExecutor {
+  private startExecutor(frameworkInfo: FrameworkInfo, info: ExecutorInfo, task: TaskInfo): AgentExecutor | undefined {
     const frameworkId = frameworkInfo.id?.value as string;
     const executorId = info.executor_id.value;
     const containerId = randomUUID();
     const sandbox = path.join(this.workDir, 'frameworks', frameworkId, 'executors', executorId, 'runs', containerId);
-    fs.mkdirSync(sandbox, { recursive: true });
+    fs.mkdirSync(path.dirname(sandbox), { recursive: true });
+    fs.mkdirSync(sandbox, { mode: 0o750 });
+    // paths::createSandboxDirectory: chmod 0750, chown to the task's user (slave.cpp addExecutor).
+    const switchUser = this.options.switchUser ?? true;
+    const userName = info.command?.user ?? frameworkInfo.user;
+    let user: { uid: number; gid: number; home: string } | undefined;
+    if (switchUser && userName) {
+      user = lookupUser(userName);
+      let problem = user ? undefined : `No such user '${userName}'`;
+      if (user && process.getuid?.() === 0) {
+        try {
+          fs.chownSync(sandbox, user.uid, user.gid);
+        } catch (err) {
+          problem = (err as Error).message;
+        }
+      }
+      if (problem) {
+        fs.rmSync(sandbox, { recursive: true, force: true });
+        const message = `Failed to create executor directory '${sandbox}': Failed to chown directory to '${userName}': ${problem}`;
+        this.cluster.logger.error(`test agent: ${message}`);
+        // Slave::_run sendTaskDroppedUpdate, then the master hears the executor exited.
+        const partitionAware = (frameworkInfo.capabilities ?? []).some((c) => c.type === 'PARTITION_AWARE');
+        this.agentUpdate(frameworkId, task, partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', message, executorId);
+        this.cluster.executorTerminated(this, frameworkId, executorId, undefined);
+        return undefined;
+      }
+    }
     const record: AgentExecutor = {
       frameworkId, executorId, info, frameworkInfo, containerId, sandbox, queued: [],
       tasks: new Map(), subscribeCount: 0, seenUuids: new Set(), shuttingDown: false,
     };
     this.executors.set(`${frameworkId}/${executorId}`, record);
-    record.exited = this.fetchAndSpawn(record);
+    record.exited = this.fetchAndSpawn(record, switchUser && process.getuid?.() === 0 ? user : undefined);
     return record;
   }
 
   /** Fetches the URIs, then runs the executor; resolves when the process is gone. */
-  private async fetchAndSpawn(record: AgentExecutor): Promise<void> {
+  private async fetchAndSpawn(record: AgentExecutor, user?: { uid: number; gid: number }): Promise<void> {
     const { frameworkId, executorId, info, frameworkInfo, sandbox } = record;
     try {
       for (const uri of info.command?.uris ?? []) await fetchUri(uri, sandbox);
+      if (user) chownTree(sandbox, user.uid, user.gid);
     } catch (err) {
       this.launchFailed(record, `Failed to fetch URIs: ${(err as Error).message}`);
       return;
     }
     if (!this.executors.has(`${frameworkId}/${executorId}`) || !this.running) return;
     const checkpoint = frameworkInfo.checkpoint === true;
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ...(this.options.env ?? {}),
+    // slave.cpp executorEnvironment: from scratch, never the agent's own environment.
+    const env: Record<string, string> = {};
+    if (process.env.LIBPROCESS_IP) env.LIBPROCESS_IP = process.env.LIBPROCESS_IP;
+    Object.assign(env, this.options.env ?? {});
+    Object.assign(env, {
+      LIBPROCESS_PORT: '0',
       MESOS_FRAMEWORK_ID: frameworkId,
       MESOS_EXECUTOR_ID: executorId,
-      MESOS_AGENT_ENDPOINT: this.endpoint,
-      MESOS_SLAVE_ID: this.id,
       MESOS_DIRECTORY: sandbox,
-      MESOS_SANDBOX: sandbox,
+      MESOS_SLAVE_ID: this.id,
+      MESOS_SLAVE_PID: `slave(1)@${this.endpoint}`,
+      MESOS_AGENT_ENDPOINT: this.endpoint,
       MESOS_CHECKPOINT: checkpoint ? '1' : '0',
+      MESOS_HTTP_COMMAND_EXECUTOR: '0',
       MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: formatMesosDuration(this.options.executorShutdownGracePeriodMs ?? 5000),
-    };
+    });
     if (checkpoint) {
       env.MESOS_RECOVERY_TIMEOUT = formatMesosDuration(this.options.recoveryTimeoutMs ?? 15 * 60_000);
       env.MESOS_SUBSCRIPTION_BACKOFF_MAX = formatMesosDuration(this.options.subscriptionBackoffMaxMs ?? 2000);
     }
+    // The containerizer adds the sandbox and the command's own environment (launch.cpp).
+    env.MESOS_SANDBOX = sandbox;
     for (const v of info.command?.environment?.variables ?? []) if (v.value !== undefined) env[v.name] = v.value;
+    if (env.PATH === undefined) env.PATH = HOST_DEFAULT_PATH;
     const command = info.command ?? {};
     const out = fs.openSync(path.join(sandbox, 'stdout'), 'a');
     const err = fs.openSync(path.join(sandbox, 'stderr'), 'a');
+    if (user) {
+      fs.fchownSync(out, user.uid, user.gid);
+      fs.fchownSync(err, user.uid, user.gid);
+    }
     let child: ChildProcess;
     try {
       if (command.shell === false) {
         // Mesos execs `value` with `arguments` as the whole argv, arguments[0] being argv[0].
         const args = command.arguments ?? [];
-        child = spawn(command.value as string, args.slice(1), {
-          argv0: args[0], env, cwd: sandbox, stdio: ['ignore', out, err], shell: false, detached: true,
+        child = spawn(resolveCommand(command.value as string, env.PATH), args.slice(1), {
+          argv0: args[0], env, cwd: sandbox, stdio: ['ignore', out, err], shell: false, detached: true, ...(user ?? {}),
         });
       } else {
-        child = spawn('/bin/sh', ['-c', command.value as string], { env, cwd: sandbox, stdio: ['ignore', out, err], detached: true });
+        child = spawn('/bin/sh', ['-c', command.value as string], {
+          env, cwd: sandbox, stdio: ['ignore', out, err], detached: true, ...(user ?? {}),
+        });
       }
     } catch (e) {
       this.launchFailed(record, `Failed to launch the executor: ${(e as Error).message}`);
@@ -364,37 +464,50 @@ export class TestAgent {
       reply(res, 405, 'Expecting POST', { Allow: 'POST' });
       return;
     }
-    const enc = negotiate(req, res);
-    if (!enc) return;
+    // slave/http.cpp Http::executor, in its order.
+    const request = requestEncoding(req, res);
+    if (!request) return;
     const body = await readBody(req);
-    let call: ExecutorCall;
-    try {
-      call = executorCallCodec.decode(body, enc.request);
-    } catch (err) {
-      reply(res, 400, `Failed to parse body into Call: ${(err as Error).message}`);
+    const decoded = decodeCall(body, request, (b, e) => executorCallCodec.decode(b, e));
+    if (!decoded.call) {
+      reply(res, 400, decoded.error as string);
       return;
     }
+    const call = decoded.call;
     this.calls.push(call);
+    const invalid = validateExecutorCall(call);
+    if (invalid) {
+      reply(res, 400, `Failed to validate Executor::Call: ${invalid}`);
+      return;
+    }
+    let responseEnc: 'json' | 'protobuf' = 'json';
+    if (call.type === 'SUBSCRIBE') {
+      const r = responseEncoding(req, res);
+      if (!r) return;
+      responseEnc = r;
+    } else if (call.type === 'HEARTBEAT') {
+      reply(res, 202);
+      return;
+    }
+    if (![...this.executors.values()].some((x) => x.frameworkId === call.framework_id.value)) {
+      reply(res, 400, 'Framework cannot be found');
+      return;
+    }
     const e = this.executors.get(`${call.framework_id.value}/${call.executor_id.value}`);
     if (!e) {
-      reply(res, 400, `Executor ${call.executor_id.value} of framework ${call.framework_id.value} not found`);
+      reply(res, 400, 'Executor cannot be found');
+      return;
+    }
+    if (e.subscribeCount === 0 && call.type !== 'SUBSCRIBE') {
+      reply(res, 403, 'Executor is not subscribed');
       return;
     }
     switch (call.type) {
       case 'SUBSCRIBE':
-        this.subscribe(e, call, enc.response, res);
+        this.subscribe(e, call, responseEnc, res);
         return;
       case 'UPDATE': {
-        const status = call.update?.status;
-        if (!status) {
-          reply(res, 400, "Expecting 'update' to be present");
-          return;
-        }
-        const problem = validateExecutorStatus(status);
-        if (problem) {
-          reply(res, 400, problem);
-          return;
-        }
+        const status = call.update?.status as TaskStatus;
         reply(res, 202);
         if (this.faults.dropExecutorUpdates) {
           this.droppedUpdates.push(status);
@@ -431,7 +544,7 @@ export class TestAgent {
       },
     });
     for (const u of call.subscribe?.unacknowledged_updates ?? []) {
-      if (!validateExecutorStatus(u.status)) this.executorUpdate(e, u.status);
+      if (!validateExecutorCall({ ...call, type: 'UPDATE', update: { status: u.status } })) this.executorUpdate(e, u.status);
     }
     for (const task of e.queued.splice(0)) this.sendLaunch(e, task);
     if (e.shuttingDown) this.sendToExecutor(e, { type: 'SHUTDOWN' });
@@ -464,28 +577,81 @@ export class TestAgent {
     const key = `${frameworkId}/${status.task_id.value}`;
     let s = this.updateStreams.get(key);
     if (!s) {
-      s = { frameworkId, queue: [] };
+      s = { frameworkId, queue: [], intervalMs: this.cluster.statusUpdateRetryMs };
       this.updateStreams.set(key, s);
     }
     s.queue.push(status);
-    if (s.queue.length === 1) this.forward(key);
+    if (s.queue.length === 1) this.forward(key, false);
   }
 
-  /** Sends the head of a task's update stream to the master, and again until acknowledged. */
-  private forward(key: string): void {
+  /**
+   * Sends the head of a task's update stream to the master, and again until acknowledged: after
+   * statusUpdateRetryMs, then doubling up to statusUpdateRetryMaxMs (task_status_update_manager.cpp,
+   * 10 s to 10 min in Mesos). While the agent is not registered with the leader nothing is sent
+   * (the manager is paused); re-registration resumes it.
+   */
+  private forward(key: string, backoff = true): void {
     const s = this.updateStreams.get(key);
     const head = s?.queue[0];
     if (!s || !head) return;
     if (s.timer) clearTimeout(s.timer);
-    if (this.running) this.cluster.statusUpdate(this, s.frameworkId, head);
-    s.timer = setTimeout(() => this.forward(key), this.cluster.statusUpdateRetryMs);
+    s.timer = undefined;
+    if (!this.running || !this.cluster.agentRegistered(this.id)) return;
+    if (backoff) s.intervalMs = Math.min(s.intervalMs * 2, this.cluster.statusUpdateRetryMaxMs);
+    this.cluster.statusUpdate(this, s.frameworkId, head);
+    s.timer = setTimeout(() => this.forward(key), s.intervalMs);
   }
 }
 
-/** Mesos' checks on an executor's TaskStatus. */
-function validateExecutorStatus(status: TaskStatus): string | undefined {
-  if (!status.uuid || status.uuid.length !== 16) return `'status.uuid' must be 16 bytes (got ${status.uuid?.length ?? 0})`;
-  if (status.source !== 'SOURCE_EXECUTOR') return `Received Call from executor with 'status.source' ${status.source ?? 'unset'}, expecting SOURCE_EXECUTOR`;
-  if (status.state === 'TASK_STAGING') return 'Received TASK_STAGING from executor: not allowed';
-  return undefined;
+/** execvp's search: a bare name is looked up in the executor's PATH, not the agent's. */
+function resolveCommand(value: string, searchPath: string | undefined): string {
+  if (value.includes('/')) return value;
+  for (const dir of (searchPath ?? HOST_DEFAULT_PATH).split(':')) {
+    const candidate = path.join(dir || '.', value);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch { /* next */ }
+  }
+  return value;
+}
+
+function chownTree(dir: string, uid: number, gid: number): void {
+  fs.chownSync(dir, uid, gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else fs.lchownSync(p, uid, gid);
+  }
+}
+
+/** common/validation.cpp validateExecutorCall (what applies to a decoded call), in Mesos' words. */
+function validateExecutorCall(call: ExecutorCall): string | undefined {
+  if (!call.type) return "Expecting 'type' to be present";
+  if (!call.executor_id) return "Expecting 'executor_id' to be present";
+  if (!call.framework_id) return "Expecting 'framework_id' to be present";
+  switch (call.type) {
+    case 'SUBSCRIBE':
+      return call.subscribe ? undefined : "Expecting 'subscribe' to be present";
+    case 'UPDATE': {
+      const status = call.update?.status;
+      if (!call.update || !status) return "Expecting 'update' to be present";
+      if (!status.uuid) return "Expecting 'uuid' to be present";
+      if (!validUuid(status.uuid)) return 'Not a valid UUID';
+      if (status.executor_id && status.executor_id.value !== call.executor_id.value) {
+        return `ExecutorID in Call: ${call.executor_id.value} does not match ExecutorID in TaskStatus: ${status.executor_id.value}`;
+      }
+      if (status.source !== 'SOURCE_EXECUTOR') {
+        return `Received Call from executor ${call.executor_id.value} of framework ${call.framework_id.value} with invalid source, expecting 'SOURCE_EXECUTOR'`;
+      }
+      if (status.state === 'TASK_STAGING') {
+        return `Received TASK_STAGING from executor ${call.executor_id.value} of framework ${call.framework_id.value} which is not allowed`;
+      }
+      return undefined;
+    }
+    case 'MESSAGE':
+      return call.message ? undefined : "Expecting 'message' to be present";
+    default:
+      return undefined;
+  }
 }

@@ -16,8 +16,13 @@ import {
 } from '../../../src/mesos/types';
 import { uuidToString } from '../../../src/mesos/uuid';
 import { TestAgent, TestAgentOptions } from './agent';
-import { negotiate, readBody, RecordIOStream, reply, trackSockets } from './http-util';
-import { add, allocatable, fits, Quantities, quantitiesOf, subtract, toResources } from './resources';
+import {
+  decodeCall, negotiate, readBody, RecordIOStream, reply, requestEncoding, responseEncoding, trackSockets, validUuid,
+} from './http-util';
+import {
+  addRes, allocatable, allocatableTo, containsRes, formatRes, fromProto, MRes, quantitiesOf, subtractRes, toProto,
+  toResources, unallocated, withAllocation,
+} from './resources';
 
 export interface TestClusterOptions {
   /** Number of masters (default 1); the first leads. */
@@ -28,8 +33,13 @@ export interface TestClusterOptions {
   allocationIntervalMs?: number;
   /** Rescind offers not answered within this time (default: never). */
   offerTimeoutMs?: number;
-  /** Agents re-send unacknowledged status updates this often (default 10 s, as Mesos). */
+  /**
+   * Agents re-send an unacknowledged status update after this long, doubling each time up to
+   * statusUpdateRetryMaxMs (default 10 s, as Mesos' STATUS_UPDATE_RETRY_INTERVAL_MIN).
+   */
   statusUpdateRetryMs?: number;
+  /** The ceiling of that backoff (default 60 × statusUpdateRetryMs: 10 min for Mesos' 10 s). */
+  statusUpdateRetryMaxMs?: number;
   /** When given, every request must carry basic authentication with one of these. */
   credentials?: Credentials[];
   /** Register the masters in ZooKeeper as Mesos does (json.info_ nodes under `path`). */
@@ -46,14 +56,19 @@ export interface FrameworkRecord {
   streamId?: string;
   connected: boolean;
   removed: boolean;
+  /** True while every role of the framework is suppressed. */
   suppressed: boolean;
-  /** agent id → epoch ms until which that agent is not offered. */
+  /** Roles the framework subscribed with: `roles` for MULTI_ROLE, else `role` (default "*"). */
+  roles: string[];
+  multiRole: boolean;
+  /** Roles that get no offers (SUPPRESS, or SUBSCRIBE's suppressed_roles) until REVIVE. */
+  suppressedRoles: Set<string>;
   /**
-   * agent id → refused resources and until when (epoch ms). As in Mesos' allocator, an offer is
-   * held back only while everything it would hold is among the refused resources: resources freed
-   * later (a finished task) make a new offer at once.
+   * agent id → refused resource sets, each for one role and until when (epoch ms). As in Mesos'
+   * allocator (hierarchical.cpp RefusedOfferFilter), an offer is held back only while everything
+   * it would hold is among the refused resources: resources freed later make a new offer at once.
    */
-  filters: Map<string, { until: number; refused: Quantities }>;
+  filters: Map<string, OfferFilter[]>;
   failoverTimer?: NodeJS.Timeout;
   subscribeCount: number;
   partitionAware: boolean;
@@ -67,21 +82,27 @@ export interface TaskRecord {
   state: TaskState;
   /** Latest status as the master stores it: without `data`. */
   latest?: TaskStatus;
-  quantities: Quantities;
+  /** As allocated (allocation info injected). */
+  resources: MRes[];
+  /** The terminal update was acknowledged: the master forgets the task (Master::removeTask). */
+  removed?: boolean;
 }
+
+export interface OfferFilter { role: string; until: number; refused: MRes[] }
 
 interface OfferRecord {
   offer: Offer;
-  quantities: Quantities;
+  role: string;
+  resources: MRes[];
   timer?: NodeJS.Timeout;
 }
 
 interface ExecutorRecordM {
   frameworkId: string;
   agentId: string;
+  /** As the master keeps it: framework_id set, allocation info injected into its resources. */
   info: ExecutorInfo;
-  encoded: string;
-  quantities: Quantities;
+  resources: MRes[];
 }
 
 export type AgentLoss = 'unreachable' | 'gone';
@@ -161,6 +182,12 @@ export class TestMesosCluster extends EventEmitter {
   };
   readonly heartbeatIntervalSeconds: number;
   readonly statusUpdateRetryMs: number;
+  readonly statusUpdateRetryMaxMs: number;
+  /**
+   * Agents the (new) leader knows from its registry but that have not re-registered since a
+   * failover (Master's slaves.recovered): their tasks are unknown to it until they do.
+   */
+  readonly recoveringAgents = new Set<string>();
   readonly logger: Logger;
   private readonly options: TestClusterOptions;
   private readonly clusterId = randomUUID().slice(0, 8);
@@ -177,6 +204,7 @@ export class TestMesosCluster extends EventEmitter {
     this.options = options;
     this.heartbeatIntervalSeconds = options.heartbeatIntervalSeconds ?? 15;
     this.statusUpdateRetryMs = options.statusUpdateRetryMs ?? 10_000;
+    this.statusUpdateRetryMaxMs = options.statusUpdateRetryMaxMs ?? this.statusUpdateRetryMs * 60;
     this.logger = options.logger ?? silentLogger;
     for (let i = 0; i < (options.masters ?? 1); i++) this.masters.push(new TestMaster(this, i));
   }
@@ -266,10 +294,21 @@ export class TestMesosCluster extends EventEmitter {
    * cut, as when its process dies (unless `keepConnections`: then only ZooKeeper tells), and
    * ZooKeeper is updated so zk:// clients follow.
    */
-  async failover(to?: number, options: { keepConnections?: boolean } = {}): Promise<void> {
+  async failover(to?: number, options: { keepConnections?: boolean; agentsReregister?: 'at-once' | 'manual' | number } = {}): Promise<void> {
     const from = this.leaderIndex;
     const target = to ?? ((from ?? -1) + 1) % this.masters.length;
     this.leaderIndex = target;
+    // A new leader knows the agents from its registry but not their tasks until each agent
+    // re-registers (Mesos: up to --agent_reregister_timeout). 'at-once' keeps the old behaviour.
+    const reregister = options.agentsReregister ?? 'at-once';
+    if (from !== target && reregister !== 'at-once') {
+      for (const id of this.agents.keys()) this.recoveringAgents.add(id);
+      for (const [id, o] of this.offers) if (this.recoveringAgents.has(o.offer.agent_id.value)) this.removeOffer(id, false);
+      if (typeof reregister === 'number') {
+        const ids = [...this.recoveringAgents];
+        setTimeout(() => { for (const id of ids) this.reregisterAgent(id); }, reregister).unref();
+      }
+    }
     if (from !== null && from !== target && !options.keepConnections) {
       for (const f of this.frameworks.values()) f.stream?.destroy();
     }
@@ -319,6 +358,21 @@ export class TestMesosCluster extends EventEmitter {
       this.recordStatus(task, status);
       this.sendToFramework(task.frameworkId, { type: 'UPDATE', update: { status } });
     }
+  }
+
+  /**
+   * A recovering agent re-registers with the leader: its tasks are known again, and it resends
+   * its pending status updates (the task status update manager resumes).
+   */
+  reregisterAgent(agentId: string): void {
+    if (!this.recoveringAgents.delete(agentId)) return;
+    this.logger.info(`test master: agent ${agentId} re-registered`);
+    this.agents.get(agentId)?.resumeStatusUpdates();
+  }
+
+  /** The leader knows this agent and its tasks (registered and not recovering). */
+  agentRegistered(agentId: string): boolean {
+    return this.agents.has(agentId) && !this.recoveringAgents.has(agentId);
   }
 
   // ---- HTTP ----
@@ -376,13 +430,12 @@ export class TestMesosCluster extends EventEmitter {
     const enc = negotiate(req, res);
     if (!enc) return;
     const body = await readBody(req);
-    let call;
-    try {
-      call = operatorCallCodec.decode(body, enc.request);
-    } catch (err) {
-      reply(res, 400, `Failed to parse body into Call: ${(err as Error).message}`);
+    const decoded = decodeCall(body, enc.request, (b, e) => operatorCallCodec.decode(b, e));
+    if (!decoded.call) {
+      reply(res, 400, decoded.error as string);
       return;
     }
+    const call = decoded.call;
     let response: OperatorResponse;
     switch (call.type) {
       case 'GET_AGENTS':
@@ -405,17 +458,16 @@ export class TestMesosCluster extends EventEmitter {
   }
 
   private describeAgent(agent: TestAgent): OperatorAgent {
-    const allocated = this.allocatedOn(agent.id);
-    const offered = this.offeredOn(agent.id);
+    const view = (rs: MRes[]) => toProto(rs, { multiRole: true, refinement: true });
     return {
-      agent_info: { hostname: agent.hostname, port: agent.port, id: { value: agent.id }, resources: toResources(agent.total) },
+      agent_info: { hostname: agent.hostname, port: agent.port, id: { value: agent.id }, resources: view(agent.totalRes) },
       active: agent.running,
       version: '1.12.0',
       pid: `slave(1)@127.0.0.1:${agent.port}`,
       registered_time: { nanoseconds: agent.registeredAt * 1e6 },
-      total_resources: toResources(agent.total),
-      allocated_resources: toResources(allocated),
-      offered_resources: toResources(offered),
+      total_resources: view(agent.totalRes),
+      allocated_resources: view(this.allocatedResOn(agent.id)),
+      offered_resources: view(this.offeredResOn(agent.id)),
     };
   }
 
@@ -426,8 +478,9 @@ export class TestMesosCluster extends EventEmitter {
     let cpusUsed = 0;
     let memUsed = 0;
     for (const a of this.agents.values()) {
-      cpusTotal += a.total.cpus ?? 0;
-      memTotal += a.total.mem ?? 0;
+      const total = quantitiesOf(a.totalRes);
+      cpusTotal += total.cpus ?? 0;
+      memTotal += total.mem ?? 0;
       const used = this.allocatedOn(a.id);
       cpusUsed += used.cpus ?? 0;
       memUsed += used.mem ?? 0;
@@ -459,43 +512,59 @@ export class TestMesosCluster extends EventEmitter {
     };
   }
 
+  /**
+   * The scheduler endpoint in the order master/http.cpp `Http::scheduler` checks things:
+   * Content-Type (400/415), parsing (400), call validation (400 "Failed to validate
+   * scheduler::Call: …"), Accept for SUBSCRIBE only (406), then for other calls the framework
+   * (400 "Framework cannot be found"), its connection (403) and the stream ID (400).
+   */
   private async handleScheduler(master: TestMaster, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const enc = negotiate(req, res);
-    if (!enc) return;
+    const request = requestEncoding(req, res);
+    if (!request) return;
     const body = await readBody(req);
-    let call: SchedulerCall;
-    try {
-      call = schedulerCallCodec.decode(body, enc.request);
-    } catch (err) {
-      reply(res, 400, `Failed to parse body into Call: ${(err as Error).message}`);
+    const decoded = decodeCall(body, request, (b, e) => schedulerCallCodec.decode(b, e));
+    if (!decoded.call) {
+      reply(res, 400, decoded.error as string);
       return;
     }
+    const call = decoded.call;
     this.calls.push(call);
     this.emit('call', call);
+    const invalid = validateSchedulerCall(call);
+    if (invalid) {
+      reply(res, 400, `Failed to validate scheduler::Call: ${invalid}`);
+      return;
+    }
     const streamHeader = req.headers['mesos-stream-id'] as string | undefined;
     if (call.type === 'SUBSCRIBE') {
+      const response = responseEncoding(req, res);
+      if (!response) return;
       if (streamHeader !== undefined) {
         reply(res, 400, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
         return;
       }
-      this.subscribe(master, call, enc.response, res);
-      return;
-    }
-    if (streamHeader === undefined) {
-      reply(res, 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+      this.subscribe(master, call, response, res);
       return;
     }
     const fw = call.framework_id ? this.frameworks.get(call.framework_id.value) : undefined;
     if (!fw || fw.removed) {
-      reply(res, 403, 'Framework cannot be found');
+      reply(res, 400, 'Framework cannot be found');
       return;
     }
     if (!fw.connected) {
       reply(res, 403, 'Framework is not subscribed');
       return;
     }
+    if (streamHeader === undefined) {
+      reply(res, 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+      return;
+    }
     if (fw.streamId !== streamHeader) {
       reply(res, 400, `The stream ID '${streamHeader}' included in this request didn't match the stream ID currently associated with framework ID ${fw.id}`);
+      return;
+    }
+    if (call.type === 'UNKNOWN') {
+      reply(res, 501);
       return;
     }
     const problem = this.execute(fw, call);
@@ -507,10 +576,6 @@ export class TestMesosCluster extends EventEmitter {
     const info = call.subscribe?.framework_info;
     if (!info) {
       reply(res, 400, "Expecting 'subscribe' to be present");
-      return;
-    }
-    if (call.framework_id && info.id && call.framework_id.value !== info.id.value) {
-      reply(res, 400, "'framework_id' differs from 'subscribe.framework_info.id'");
       return;
     }
     const streamId = randomUUID();
@@ -525,8 +590,8 @@ export class TestMesosCluster extends EventEmitter {
     if (!fw) {
       const id = info.id?.value ?? `${this.clusterId}-${String(this.frameworkSeq++).padStart(4, '0')}`;
       fw = {
-        id, info, connected: false, removed: false, suppressed: false, filters: new Map(), subscribeCount: 0,
-        partitionAware: false,
+        id, info, connected: false, removed: false, suppressed: false, roles: [], multiRole: false,
+        suppressedRoles: new Set(), filters: new Map(), subscribeCount: 0, partitionAware: false,
       };
       this.frameworks.set(id, fw);
     }
@@ -539,8 +604,13 @@ export class TestMesosCluster extends EventEmitter {
     if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
     fw.failoverTimer = undefined;
     fw.info = { ...info, id: { value: fw.id } };
-    fw.partitionAware = (info.capabilities ?? []).some((c) => c.type === 'PARTITION_AWARE');
-    fw.suppressed = (call.subscribe?.suppressed_roles ?? []).length > 0;
+    const caps = new Set((info.capabilities ?? []).map((c) => c.type));
+    fw.partitionAware = caps.has('PARTITION_AWARE');
+    fw.multiRole = caps.has('MULTI_ROLE');
+    fw.roles = fw.multiRole ? [...new Set(info.roles ?? [])] : [info.role ?? '*'];
+    // SUBSCRIBE replaces the suppressed roles (Master::subscribe → allocator updateFramework).
+    fw.suppressedRoles = new Set((call.subscribe?.suppressed_roles ?? []).filter((r) => fw?.roles.includes(r)));
+    this.updateSuppressed(fw);
     fw.stream = stream;
     fw.streamId = streamId;
     fw.connected = true;
@@ -559,6 +629,8 @@ export class TestMesosCluster extends EventEmitter {
     send({ type: 'HEARTBEAT' });
     const timer = setInterval(() => send({ type: 'HEARTBEAT' }), this.heartbeatIntervalSeconds * 1000);
     this.heartbeats.set(stream, timer);
+    // The master tells the agents (UpdateFrameworkMessage): each resends its pending updates now.
+    for (const agent of this.agents.values()) if (this.agentRegistered(agent.id)) agent.resumeStatusUpdates();
     this.emit('subscribed', fw.id);
   }
 
@@ -602,34 +674,43 @@ export class TestMesosCluster extends EventEmitter {
       case 'ACCEPT':
         return this.accept(fw, call);
       case 'DECLINE': {
-        const refuse = call.decline?.filters?.refuse_seconds ?? 5;
         for (const id of call.decline?.offer_ids ?? []) {
           const o = this.offers.get(id.value);
           if (!o || o.offer.framework_id.value !== fw.id) continue;
           this.removeOffer(id.value, false);
-          fw.filters.set(o.offer.agent_id.value, { until: Date.now() + refuse * 1000, refused: o.quantities });
+          this.addFilter(fw, o.offer.agent_id.value, o.role, o.resources, call.decline?.filters?.refuse_seconds);
         }
         return undefined;
       }
-      case 'REVIVE':
-        fw.filters.clear();
-        fw.suppressed = false;
+      case 'REVIVE': {
+        const roles = this.callRoles(fw, call.revive?.roles);
+        if (!roles) return undefined;
+        for (const role of roles) {
+          fw.suppressedRoles.delete(role);
+          for (const [agentId, list] of fw.filters) fw.filters.set(agentId, list.filter((f) => f.role !== role));
+        }
+        for (const [agentId, list] of fw.filters) if (list.length === 0) fw.filters.delete(agentId);
+        this.updateSuppressed(fw);
         return undefined;
-      case 'SUPPRESS':
-        fw.suppressed = true;
+      }
+      case 'SUPPRESS': {
+        const roles = this.callRoles(fw, call.suppress?.roles);
+        if (!roles) return undefined;
+        for (const role of roles) fw.suppressedRoles.add(role);
+        this.updateSuppressed(fw);
         return undefined;
+      }
       case 'KILL': {
-        const taskId = call.kill?.task_id.value ?? '';
-        const task = this.tasks.get(taskId);
-        if (!task || task.frameworkId !== fw.id || isTerminalTaskState(task.state)) {
-          const status: TaskStatus = {
-            task_id: { value: taskId }, state: 'TASK_LOST', source: 'SOURCE_MASTER',
-            reason: 'REASON_RECONCILIATION', message: 'Attempted to kill an unknown task', timestamp: Date.now() / 1000,
-          };
-          this.sendToFramework(fw.id, { type: 'UPDATE', update: { status } });
+        const k = call.kill;
+        if (!k) return undefined;
+        const task = this.knownTask(fw, k.task_id.value);
+        if (!task) {
+          // Master::kill: an unknown task is reconciled instead.
+          this.reconcile(fw, [{ task_id: k.task_id, agent_id: k.agent_id }]);
           return undefined;
         }
-        this.agents.get(task.agentId)?.killTask(fw.id, taskId);
+        if (k.agent_id && k.agent_id.value !== task.agentId) return undefined;
+        this.agents.get(task.agentId)?.killTask(fw.id, k.task_id.value);
         return undefined;
       }
       case 'SHUTDOWN': {
@@ -640,12 +721,21 @@ export class TestMesosCluster extends EventEmitter {
       case 'ACKNOWLEDGE': {
         const a = call.acknowledge;
         if (!a) return "Expecting 'acknowledge' to be present";
-        if (a.uuid.length !== 16) return `Failed to parse UUID: ${a.uuid.length} bytes`;
+        // The master forgets a task once its terminal update is acknowledged (Master::acknowledge).
+        const task = this.tasks.get(a.task_id.value);
+        if (task && task.frameworkId === fw.id && isTerminalTaskState(task.state) && task.latest?.uuid?.equals(a.uuid)) {
+          task.removed = true;
+        }
         this.agents.get(a.agent_id.value)?.acknowledge(fw.id, a.task_id.value, a.uuid);
         return undefined;
       }
       case 'RECONCILE':
         this.reconcile(fw, call.reconcile?.tasks ?? []);
+        return undefined;
+      case 'ACCEPT_INVERSE_OFFERS':
+      case 'DECLINE_INVERSE_OFFERS':
+      case 'REQUEST':
+      case 'ACKNOWLEDGE_OPERATION_STATUS':
         return undefined;
       case 'MESSAGE': {
         const m = call.message;
@@ -660,60 +750,97 @@ export class TestMesosCluster extends EventEmitter {
     }
   }
 
+  /**
+   * ACCEPT as Master::accept/_accept: invalid offers drop every task (TASK_LOST, or TASK_DROPPED
+   * for partition-aware frameworks); otherwise the offer's allocation info goes into every
+   * resource that lacks it, each task is validated against what is left of the offers
+   * (validation.cpp task::validate, TASK_ERROR with Mesos' message), and an executor new on the
+   * agent is charged once, with its first task.
+   */
   private accept(fw: FrameworkRecord, call: SchedulerCall): string | undefined {
     const accept = call.accept ?? {};
     const offerIds = (accept.offer_ids ?? []).map((o) => o.value);
-    const records = offerIds.map((id) => this.offers.get(id));
-    const agentIds = new Set(records.map((r) => r?.offer.agent_id.value));
-    const valid = records.length > 0 && records.every((r) => r && r.offer.framework_id.value === fw.id) && agentIds.size === 1;
-    for (const id of offerIds) this.removeOffer(id, false);
     const launches: TaskInfo[] = [];
     for (const op of accept.operations ?? []) launches.push(...this.tasksOf(op));
-    if (!valid) {
+    const invalid = this.validateOffers(fw, offerIds);
+    const records = offerIds.map((id) => this.offers.get(id)).filter((r): r is OfferRecord => r !== undefined);
+    for (const id of offerIds) this.removeOffer(id, false);
+    if (invalid) {
       for (const t of launches) {
-        this.masterUpdate(fw, t, fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', 'Task launched with invalid offers');
+        this.masterUpdate(fw, t, fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', `Task launched with invalid offers: ${invalid}`);
       }
       return undefined;
     }
-    const agentId = [...agentIds][0] as string;
+    const agentId = records[0].offer.agent_id.value;
+    const role = records[0].role;
     const agent = this.agents.get(agentId);
-    let pool: Quantities = {};
-    for (const r of records) if (r) pool = add(pool, r.quantities);
-    const refuse = accept.filters?.refuse_seconds ?? 5;
-    for (const task of launches) {
-      const error = this.validateTask(fw, task, agentId);
+    let pool: MRes[] = [];
+    for (const r of records) pool = addRes(pool, r.resources);
+    for (const original of launches) {
+      // protobuf::injectAllocationInfo, and ExecutorInfo.framework_id filled in.
+      const task: TaskInfo = { ...original, resources: injectAllocation(original.resources, role) };
+      if (task.executor) {
+        task.executor = { ...task.executor, framework_id: { value: fw.id }, resources: injectAllocation(task.executor.resources, role) };
+      }
+      const error = this.validateTask(fw, task, agentId, pool);
       if (error) {
         this.masterUpdate(fw, task, 'TASK_ERROR', 'REASON_TASK_INVALID', error);
         continue;
       }
       const executor = task.executor as ExecutorInfo;
       const execKey = `${fw.id}/${agentId}/${executor.executor_id.value}`;
-      const newExecutor = !this.executors.has(execKey);
-      const taskQ = quantitiesOf(task.resources);
-      const need = newExecutor ? add(taskQ, quantitiesOf(executor.resources)) : taskQ;
-      if (!fits(need, pool)) {
-        this.masterUpdate(fw, task, 'TASK_ERROR', 'REASON_TASK_INVALID', 'Task uses more resources than available in the offers');
-        continue;
+      const taskRes = fromProto(task.resources);
+      let consumed = taskRes;
+      if (!this.executors.has(execKey)) {
+        const execRes = fromProto(executor.resources);
+        this.executors.set(execKey, { frameworkId: fw.id, agentId, info: executor, resources: execRes });
+        consumed = addRes(execRes, taskRes);
       }
-      pool = subtract(pool, need);
-      if (newExecutor) {
-        this.executors.set(execKey, {
-          frameworkId: fw.id, agentId, info: executor, encoded: executorKey(executor, fw.id),
-          quantities: quantitiesOf(executor.resources),
-        });
-      }
+      pool = subtractRes(pool, consumed);
       const record: TaskRecord = {
-        frameworkId: fw.id, agentId, executorId: executor.executor_id.value, info: task, state: 'TASK_STAGING', quantities: taskQ,
+        frameworkId: fw.id, agentId, executorId: executor.executor_id.value, info: task, state: 'TASK_STAGING', resources: taskRes,
       };
       this.tasks.set(task.task_id.value, record);
       if (!agent) {
         this.masterUpdate(fw, task, fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_AGENT_REMOVED', 'Agent is gone');
         continue;
       }
-      agent.launch(fw.info, { ...executor, framework_id: { value: fw.id } }, task);
+      agent.launch(fw.info, executor, task);
     }
-    // The filter covers what the accept left unused.
-    fw.filters.set(agentId, { until: Date.now() + refuse * 1000, refused: pool });
+    // What the accept left unused goes back, filtered for refuse_seconds (recoverResources).
+    if (pool.length > 0) this.addFilter(fw, agentId, role, pool, accept.filters?.refuse_seconds);
+    return undefined;
+  }
+
+  /** validation.cpp offer::validate, in its order; the first problem or undefined. */
+  private validateOffers(fw: FrameworkRecord, offerIds: string[]): string | undefined {
+    if (offerIds.length === 0) return 'No offers specified';
+    const seen = new Set<string>();
+    for (const id of offerIds) {
+      if (seen.has(id)) return `Duplicate offer ${id} in offer list`;
+      seen.add(id);
+    }
+    for (const id of offerIds) if (!this.offers.has(id)) return `Offer ${id} is no longer valid`;
+    for (const id of offerIds) {
+      const o = this.offers.get(id) as OfferRecord;
+      if (o.offer.framework_id.value !== fw.id) {
+        return `Offer ${id} has invalid framework ${o.offer.framework_id.value} while framework ${fw.id} is expected`;
+      }
+    }
+    const first = this.offers.get(offerIds[0]) as OfferRecord;
+    for (const id of offerIds.slice(1)) {
+      const o = this.offers.get(id) as OfferRecord;
+      if (o.role !== first.role) {
+        return `Aggregated offers must be allocated to the same role. Offer ${id} uses role ${o.role} but another is using role ${first.role}`;
+      }
+    }
+    for (const id of offerIds.slice(1)) {
+      const o = this.offers.get(id) as OfferRecord;
+      if (o.offer.agent_id.value !== first.offer.agent_id.value) {
+        return `Aggregated offers must belong to one single agent. Offer ${id} uses agent ${o.offer.agent_id.value} and offer ${offerIds[0]} uses agent ${first.offer.agent_id.value}`;
+      }
+    }
+    if (!this.agentRegistered(first.offer.agent_id.value)) return `Offer ${offerIds[0]} is no longer valid`;
     return undefined;
   }
 
@@ -726,20 +853,80 @@ export class TestMesosCluster extends EventEmitter {
     return [];
   }
 
-  private validateTask(fw: FrameworkRecord, task: TaskInfo, agentId: string): string | undefined {
-    if (task.agent_id.value !== agentId) return `Task uses agent ${task.agent_id.value} but the offer is from ${agentId}`;
-    const existing = this.tasks.get(task.task_id.value);
-    if (existing && existing.frameworkId === fw.id && !isTerminalTaskState(existing.state)) {
-      return `Task has duplicate ID: ${task.task_id.value}`;
+  /**
+   * validation.cpp task::validate for a LAUNCH with a custom executor, in Mesos' order and
+   * words: IDs, uniqueness, agent, resources, then the executor (type, command, framework,
+   * compatibility with a live executor of that ID), then whether the offers hold task plus (new)
+   * executor, compared with reservations and allocation role (Resources::contains).
+   */
+  private validateTask(fw: FrameworkRecord, task: TaskInfo, agentId: string, offered: MRes[]): string | undefined {
+    const idError = validateId(task.task_id.value);
+    if (idError) return idError;
+    if (this.knownTask(fw, task.task_id.value)) return `Task has duplicate ID: ${task.task_id.value}`;
+    if (task.agent_id.value !== agentId) return `Task uses invalid agent ${task.agent_id.value} while agent ${agentId} is expected`;
+    const taskRes = fromProto(task.resources);
+    if ((task.resources ?? []).length === 0) return 'Task uses no resources';
+    const roles = [...new Set(taskRes.map((r) => r.allocRole))];
+    if (roles.length > 1) {
+      return `Invalid task resources: The resources have multiple allocation roles ('${roles[1]}' and '${roles[0]}') but only one allocation role is allowed`;
     }
+    if (!task.executor === !task.command) return 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present';
     if (!task.executor) return 'The test agent runs only tasks with an ExecutorInfo (no command tasks or task groups)';
-    if (!task.executor.command?.value) return "ExecutorInfo has no 'command.value'";
-    const key = `${fw.id}/${agentId}/${task.executor.executor_id.value}`;
-    const running = this.executors.get(key);
-    if (running && running.encoded !== executorKey(task.executor, fw.id)) {
-      return `ExecutorInfo is not compatible with the ExecutorInfo of the existing executor ${task.executor.executor_id.value}`;
+    const executor = task.executor;
+    if (executor.type === 'DEFAULT') return 'The test agent runs no DEFAULT executor';
+    if (!executor.command) return executor.type === 'CUSTOM' ? "'ExecutorInfo.command' must be set for 'CUSTOM' executor" : "'ExecutorInfo.command' must be set";
+    const execIdError = validateId(executor.executor_id.value);
+    if (execIdError) return execIdError;
+    const running = this.executors.get(`${fw.id}/${agentId}/${executor.executor_id.value}`);
+    if (running && !sameExecutorInfo(running.info, executor)) {
+      return 'ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID.\n'
+        + '------------------------------------------------------------\n'
+        + `Existing ExecutorInfo:\n${JSON.stringify(running.info)}\n`
+        + '------------------------------------------------------------\n'
+        + `ExecutorInfo:\n${JSON.stringify(executor)}\n`
+        + '------------------------------------------------------------\n';
+    }
+    if (executor.type !== undefined && executor.type !== 'CUSTOM') return "'ExecutorInfo.type' must be 'CUSTOM'";
+    let total = taskRes;
+    if (!running) total = addRes(total, fromProto(executor.resources));
+    if (!containsRes(offered, total)) {
+      return `Total resources ${formatRes(total)} required by task and its executor is more than available ${formatRes(offered)}`;
     }
     return undefined;
+  }
+
+  /** The task as the leader knows it: not yet forgotten, and not on an agent still recovering. */
+  private knownTask(fw: FrameworkRecord, taskId: string): TaskRecord | undefined {
+    const t = this.tasks.get(taskId);
+    if (!t || t.frameworkId !== fw.id || t.removed || this.recoveringAgents.has(t.agentId)) return undefined;
+    return t;
+  }
+
+  private addFilter(fw: FrameworkRecord, agentId: string, role: string, refused: MRes[], refuseSeconds: number | undefined): void {
+    // hierarchical.cpp recoverResources: default 5 s, negative → default, capped at 365 days; 0 installs none.
+    let seconds = refuseSeconds ?? 5;
+    if (seconds < 0 || !Number.isFinite(seconds)) seconds = 5;
+    seconds = Math.min(seconds, 365 * 86400);
+    if (seconds === 0) return;
+    const list = fw.filters.get(agentId) ?? [];
+    list.push({ role, until: Date.now() + seconds * 1000, refused });
+    fw.filters.set(agentId, list);
+  }
+
+  /** The roles a SUPPRESS/REVIVE names (all of the framework's when empty); undefined drops the call. */
+  private callRoles(fw: FrameworkRecord, roles: string[] | undefined): string[] | undefined {
+    if (!roles || roles.length === 0) return fw.roles;
+    for (const role of roles) {
+      if (!fw.roles.includes(role)) {
+        this.logger.warn(`test master: dropping call: role '${role}' is not one of the frameworks's subscribed roles`);
+        return undefined;
+      }
+    }
+    return roles;
+  }
+
+  private updateSuppressed(fw: FrameworkRecord): void {
+    fw.suppressed = fw.roles.every((r) => fw.suppressedRoles.has(r));
   }
 
   /** A status update created by the master: no uuid, never retried. */
@@ -751,29 +938,41 @@ export class TestMesosCluster extends EventEmitter {
     this.sendToFramework(fw.id, { type: 'UPDATE', update: { status } });
   }
 
+  /**
+   * Master::reconcile. Implicit: the latest state of every task the master holds (terminal ones
+   * too, until their update is acknowledged). Explicit: a known task's latest state; nothing at
+   * all while the named agent (or, without an agent, any agent) has not re-registered after a
+   * failover; else GONE / UNREACHABLE / GONE_BY_OPERATOR / UNKNOWN by what is known of the agent
+   * (TASK_LOST for frameworks that are not partition-aware).
+   */
   private reconcile(fw: FrameworkRecord, list: { task_id: { value: string }; agent_id?: { value: string } }[]): void {
-    const latest = (t: TaskRecord): TaskStatus => ({
-      ...(t.latest ?? { task_id: t.info.task_id, state: t.state }),
-      state: t.state, agent_id: { value: t.agentId }, source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION',
-      message: 'Reconciliation: Latest task state', uuid: undefined, data: undefined, timestamp: Date.now() / 1000,
-    });
     const send = (status: TaskStatus): void => {
       const clean = Object.fromEntries(Object.entries(status).filter(([, v]) => v !== undefined)) as unknown as TaskStatus;
       this.sendToFramework(fw.id, { type: 'UPDATE', update: { status: clean } });
     };
+    const latest = (t: TaskRecord): TaskStatus => ({
+      task_id: t.info.task_id, state: t.state, source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION',
+      message: 'Reconciliation: Latest task state', agent_id: { value: t.agentId },
+      executor_id: t.executorId ? { value: t.executorId } : undefined,
+      timestamp: Date.now() / 1000, healthy: t.latest?.healthy,
+    });
     if (list.length === 0) {
       for (const t of this.tasks.values()) {
-        if (t.frameworkId === fw.id && !isTerminalTaskState(t.state)) send(latest(t));
+        if (t.frameworkId === fw.id && this.knownTask(fw, t.info.task_id.value)) send(latest(t));
       }
       return;
     }
     for (const item of list) {
-      const t = this.tasks.get(item.task_id.value);
-      if (t && t.frameworkId === fw.id) {
+      const t = this.knownTask(fw, item.task_id.value);
+      if (t) {
         send(latest(t));
         continue;
       }
       const agentId = item.agent_id?.value;
+      if ((agentId && this.recoveringAgents.has(agentId)) || (!agentId && this.recoveringAgents.size > 0)) {
+        this.logger.info(`test master: dropping reconciliation of task ${item.task_id.value}: agent(s) not yet re-registered`);
+        continue;
+      }
       const lost = agentId ? this.lostAgents.get(agentId) : undefined;
       let state: TaskState;
       let message: string;
@@ -796,57 +995,85 @@ export class TestMesosCluster extends EventEmitter {
         timestamp: Date.now() / 1000,
       };
       if (agentId) status.agent_id = { value: agentId };
+      if (lost?.how === 'unreachable') status.unreachable_time = { nanoseconds: lost.time * 1e6 };
       send(status);
     }
   }
 
   // ---- offers ----
 
-  allocatedOn(agentId: string): Quantities {
-    let q: Quantities = {};
+  /** Resources of live tasks and executors on the agent (allocation info dropped). */
+  allocatedResOn(agentId: string): MRes[] {
+    let q: MRes[] = [];
     for (const t of this.tasks.values()) {
-      if (t.agentId === agentId && !isTerminalTaskState(t.state) && t.state !== 'TASK_UNREACHABLE') q = add(q, t.quantities);
+      if (t.agentId === agentId && !isTerminalTaskState(t.state) && t.state !== 'TASK_UNREACHABLE') q = addRes(q, t.resources);
     }
-    for (const e of this.executors.values()) if (e.agentId === agentId) q = add(q, e.quantities);
-    return q;
+    for (const e of this.executors.values()) if (e.agentId === agentId) q = addRes(q, e.resources);
+    return unallocated(q);
   }
 
-  offeredOn(agentId: string): Quantities {
-    let q: Quantities = {};
-    for (const o of this.offers.values()) if (o.offer.agent_id.value === agentId) q = add(q, o.quantities);
-    return q;
+  offeredResOn(agentId: string): MRes[] {
+    let q: MRes[] = [];
+    for (const o of this.offers.values()) if (o.offer.agent_id.value === agentId) q = addRes(q, o.resources);
+    return unallocated(q);
   }
 
+  allocatedOn(agentId: string): Record<string, number> {
+    return quantitiesOf(this.allocatedResOn(agentId));
+  }
+
+  offeredOn(agentId: string): Record<string, number> {
+    return quantitiesOf(this.offeredResOn(agentId));
+  }
+
+  /**
+   * One allocation cycle (hierarchical.cpp, without DRF or quota): for each framework, each of
+   * its roles that is not suppressed gets, per agent, the free resources it may use (unreserved
+   * ones and those reserved for it), unless a refused-resources filter of that role and agent
+   * still covers them all. One offer per role and agent (Master::offer) with `url`, and
+   * `executor_ids` of the framework's live executors there.
+   */
   private allocate(): void {
     if (!this.leader) return;
     const now = Date.now();
     for (const fw of this.frameworks.values()) {
-      if (!fw.connected || fw.suppressed || !fw.stream || fw.removed) continue;
+      if (!fw.connected || !fw.stream || fw.removed) continue;
+      for (const [agentId, list] of fw.filters) {
+        const live = list.filter((f) => f.until > now);
+        if (live.length === 0) fw.filters.delete(agentId);
+        else fw.filters.set(agentId, live);
+      }
       const offers: Offer[] = [];
       for (const agent of this.agents.values()) {
-        if (!agent.running) continue;
-        const free = subtract(subtract(agent.total, this.allocatedOn(agent.id)), this.offeredOn(agent.id));
-        if (!allocatable(free)) continue;
-        const filter = fw.filters.get(agent.id);
-        if (filter && filter.until > now && fits(free, filter.refused)) continue;
-        const role = fw.info.roles && fw.info.roles.length > 0 ? fw.info.roles[0] : undefined;
-        const offer: Offer = {
-          id: { value: `${this.clusterId}-O${this.offerSeq++}` },
-          framework_id: { value: fw.id },
-          agent_id: { value: agent.id },
-          hostname: agent.hostname,
-          resources: toResources(free, role),
-          executor_ids: [...this.executors.values()]
-            .filter((e) => e.agentId === agent.id && e.frameworkId === fw.id)
-            .map((e) => e.info.executor_id),
-        };
-        if (role !== undefined) offer.allocation_info = { role };
-        const record: OfferRecord = { offer, quantities: free };
-        if (this.options.offerTimeoutMs !== undefined) {
-          record.timer = setTimeout(() => this.removeOffer(offer.id.value, true), this.options.offerTimeoutMs);
+        if (!agent.running || this.recoveringAgents.has(agent.id)) continue;
+        let free = subtractRes(subtractRes(agent.totalRes, this.allocatedResOn(agent.id)), this.offeredResOn(agent.id));
+        for (const role of fw.roles) {
+          if (fw.suppressedRoles.has(role)) continue;
+          const mine = allocatableTo(free, role);
+          if (!allocatable(mine)) continue;
+          const offered = withAllocation(mine, role);
+          const filters = fw.filters.get(agent.id) ?? [];
+          if (filters.some((f) => f.role === role && containsRes(f.refused, offered))) continue;
+          free = subtractRes(free, mine);
+          const offer: Offer = {
+            id: { value: `${this.clusterId}-O${this.offerSeq++}` },
+            framework_id: { value: fw.id },
+            agent_id: { value: agent.id },
+            hostname: agent.hostname,
+            url: { scheme: 'http', address: { hostname: agent.hostname, ip: '127.0.0.1', port: agent.port }, path: '/slave(1)' },
+            resources: toProto(offered, { multiRole: fw.multiRole, refinement: fw.info.capabilities?.some((c) => c.type === 'RESERVATION_REFINEMENT') }),
+            executor_ids: [...this.executors.values()]
+              .filter((e) => e.agentId === agent.id && e.frameworkId === fw.id)
+              .map((e) => e.info.executor_id),
+          };
+          if (fw.multiRole) offer.allocation_info = { role };
+          const record: OfferRecord = { offer, role, resources: offered };
+          if (this.options.offerTimeoutMs !== undefined) {
+            record.timer = setTimeout(() => this.removeOffer(offer.id.value, true), this.options.offerTimeoutMs);
+          }
+          this.offers.set(offer.id.value, record);
+          offers.push(offer);
         }
-        this.offers.set(offer.id.value, record);
-        offers.push(offer);
       }
       if (offers.length > 0) this.sendToFramework(fw.id, { type: 'OFFERS', offers: { offers } });
     }
@@ -890,11 +1117,11 @@ export class TestMesosCluster extends EventEmitter {
     });
   }
 
-  executorTerminated(agent: TestAgent, frameworkId: string, executorId: string, exitStatus: number): void {
+  executorTerminated(agent: TestAgent, frameworkId: string, executorId: string, exitStatus: number | undefined): void {
     this.executors.delete(`${frameworkId}/${agent.id}/${executorId}`);
-    this.sendToFramework(frameworkId, {
-      type: 'FAILURE', failure: { agent_id: { value: agent.id }, executor_id: { value: executorId }, status: exitStatus },
-    });
+    const failure: NonNullable<SchedulerEvent['failure']> = { agent_id: { value: agent.id }, executor_id: { value: executorId } };
+    if (exitStatus !== undefined) failure.status = exitStatus;
+    this.sendToFramework(frameworkId, { type: 'FAILURE', failure });
   }
 
   sendToFramework(frameworkId: string, event: SchedulerEvent): void {
@@ -957,9 +1184,78 @@ export class TestMesosCluster extends EventEmitter {
   }
 }
 
-/** What makes two ExecutorInfos "the same executor": their encoding with framework_id set. */
-function executorKey(info: ExecutorInfo, frameworkId: string): string {
-  return codecFor<ExecutorInfo>('mesos.v1.ExecutorInfo').encode({ ...info, framework_id: { value: frameworkId } }).toString('base64');
+/**
+ * operator== for ExecutorInfo (src/common/type_utils.cpp): type, executor_id, data, resources
+ * (as Resources: reservations and allocation role count, order does not), command (URIs in any
+ * order but without `cache`, arguments in order, environment in any order, value, user,
+ * shell), framework_id, name, source, container and discovery (not in the trimmed protos). Labels do not count.
+ */
+export function sameExecutorInfo(a: ExecutorInfo, b: ExecutorInfo): boolean {
+  const enc = (x: unknown): string => JSON.stringify(x ?? null);
+  const resources = (x: ExecutorInfo): string => enc(addRes([], fromProto(x.resources))
+    .map((r) => JSON.stringify(r)).sort());
+  const uri = (u: { value: string; executable?: boolean; extract?: boolean; output_file?: string }): string =>
+    enc([u.value, u.executable ?? false, u.extract ?? true, u.output_file ?? '']);
+  const vars = (c: ExecutorInfo['command']): string => enc((c?.environment?.variables ?? []).map((v) => enc([v.name, v.type ?? 'VALUE', v.value ?? ''])).sort());
+  const ca = a.command ?? {};
+  const cb = b.command ?? {};
+  return (a.type ?? null) === (b.type ?? null)
+    && a.executor_id.value === b.executor_id.value
+    && enc(a.data ? Buffer.from(a.data).toString('base64') : '') === enc(b.data ? Buffer.from(b.data).toString('base64') : '')
+    && resources(a) === resources(b)
+    && enc((ca.uris ?? []).map(uri).sort()) === enc((cb.uris ?? []).map(uri).sort())
+    && enc(ca.arguments ?? []) === enc(cb.arguments ?? [])
+    && vars(ca) === vars(cb)
+    && (ca.value ?? '') === (cb.value ?? '')
+    && (ca.user ?? '') === (cb.user ?? '')
+    && (ca.shell ?? true) === (cb.shell ?? true)
+    && (a.framework_id?.value ?? '') === (b.framework_id?.value ?? '')
+    && (a.name ?? '') === (b.name ?? '')
+    && (a.source ?? '') === (b.source ?? '')
+    && enc((a as { container?: unknown }).container) === enc((b as { container?: unknown }).container);
+}
+
+/** protobuf::injectAllocationInfo: the offer's role into every resource that has none. */
+function injectAllocation(resources: TaskInfo['resources'], role: string): TaskInfo['resources'] {
+  return (resources ?? []).map((r) => (r.allocation_info?.role !== undefined ? r : { ...r, allocation_info: { role } }));
+}
+
+/** common/validation.cpp validateID. */
+function validateId(id: string): string | undefined {
+  if (id.length === 0) return 'ID must not be empty';
+  if (id.length > 255) return 'ID must not be greater than 255 characters';
+  if (id === '.' || id === '..') return `'${id}' is disallowed`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f/\\]/.test(id)) return `'${id}' contains invalid characters`;
+  return undefined;
+}
+
+/** master/validation.cpp scheduler::call::validate (the checks that apply to a decoded call). */
+function validateSchedulerCall(call: SchedulerCall): string | undefined {
+  if (!call.type) return "Expecting 'type' to be present";
+  if (call.type === 'SUBSCRIBE') {
+    if (!call.subscribe) return "Expecting 'subscribe' to be present";
+    const info = call.subscribe.framework_info;
+    if (!info || info.user === undefined || info.name === undefined) {
+      return `Not initialized: ${[!info || info.user === undefined ? 'subscribe.framework_info.user' : '', !info || info.name === undefined ? 'subscribe.framework_info.name' : ''].filter(Boolean).join(', ')}`;
+    }
+    if ((info.id?.value ?? null) !== (call.framework_id?.value ?? null)) return "'framework_id' differs from 'subscribe.framework_info.id'";
+    return undefined;
+  }
+  if (!call.framework_id) return "Expecting 'framework_id' to be present";
+  const required: Partial<Record<string, keyof SchedulerCall>> = {
+    ACCEPT: 'accept', DECLINE: 'decline', ACCEPT_INVERSE_OFFERS: 'accept_inverse_offers', DECLINE_INVERSE_OFFERS: 'decline_inverse_offers',
+    KILL: 'kill', SHUTDOWN: 'shutdown', ACKNOWLEDGE: 'acknowledge', ACKNOWLEDGE_OPERATION_STATUS: 'acknowledge_operation_status',
+    RECONCILE: 'reconcile', RECONCILE_OPERATIONS: 'reconcile_operations', MESSAGE: 'message', REQUEST: 'request',
+    UPDATE_FRAMEWORK: 'update_framework',
+  };
+  const field = required[call.type];
+  if (field && (call as unknown as Record<string, unknown>)[field] === undefined) return `Expecting '${field}' to be present`;
+  if (call.type === 'ACKNOWLEDGE' && !validUuid(call.acknowledge?.uuid)) return 'Not a valid UUID';
+  if (call.type === 'UPDATE_FRAMEWORK' && call.update_framework?.framework_info.id?.value !== call.framework_id.value) {
+    return "'framework_id' differs from 'update_framework.framework_info.id'";
+  }
+  return undefined;
 }
 
 export function uuidKey(uuid: Buffer): string {

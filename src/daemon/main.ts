@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readEnvironmentFile } from './env-file';
+import { packageVersion } from './executor-bundle';
 import { Config, ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
 import { Daemon } from './daemon';
 import { DaemonLogger } from '../common/log';
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = new DaemonLogger({ level: config.logLevel });
+  logger.info(startLine(config));
   for (const w of config.warnings) logger.warn(w);
   // Logged with the whole stack, never rate-limited, then exit non-zero so systemd restarts us.
   process.on('uncaughtException', (e) => {
@@ -108,3 +110,11 @@ main().then(
     process.exit(EX_SOFTWARE);
   },
 );
+
+/** The start-up line: what this run is, where, and as whom its tasks run on the agents. */
+export function startLine(c: Config): string {
+  if (c.master.kind === 'local') return `pi-mesos ${packageVersion()} starting: local[${c.master.workers}], precision ${c.precision}, state in ${c.stateDir}`;
+  const master = c.master.kind === 'zk' ? c.master.url : c.master.masters.join(',');
+  const executor = c.executor.kind === 'fetch' ? `fetched, run by ${c.executorNode}` : `command:${c.executor.path}`;
+  return `pi-mesos ${packageVersion()} starting: master ${master}, role ${c.role}, tasks run as user ${c.user} on the agents, executor ${executor}, precision ${c.precision}, state in ${c.stateDir}`;
+}

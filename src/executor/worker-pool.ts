@@ -3,6 +3,17 @@ import { Worker } from 'worker_threads';
 import type { WorkerReply, WorkerRequest } from './range-worker';
 import { decodeTask, encodeResult, RangeTask } from './task-codec';
 
+/**
+ * What a worker thread sees of the environment: everything but the credentials the agent gives
+ * the executor (MESOS_EXECUTOR_AUTHENTICATION_TOKEN lets its holder act as this executor on the
+ * agent's API; the range math needs none of it).
+ */
+export function workerEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'MESOS_EXECUTOR_AUTHENTICATION_TOKEN') out[k] = v;
+  return out;
+}
+
 export type TaskOutcome =
   | { kind: 'finished'; result: Buffer; computeSeconds: number }
   | { kind: 'failed'; message: string }
@@ -47,7 +58,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script, { workerData: { duty: this.options.duty ?? 1, nice: this.options.nice ?? 10 } });
+    const w = new Worker(this.script, { workerData: { duty: this.options.duty ?? 1, nice: this.options.nice ?? 10 }, env: workerEnvironment(process.env) });
     w.unref();
     w.on('message', (reply: WorkerReply) => this.onReply(w, reply));
     w.on('error', (err) => this.onCrash(w, err.message));

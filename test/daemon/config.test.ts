@@ -33,7 +33,11 @@ describe('daemon/config', () => {
     expect(c.master).to.deep.equal({ kind: 'local', workers: 4 });
     expect(c.role).to.equal('*');
     expect(c.frameworkName).to.equal('pi-mesos');
-    expect(c.user).to.equal('pi');
+    // Not the daemon's own user: under DynamicUser that exists on the master Pi only.
+    expect(c.user).to.equal('nobody');
+    expect(c.executorNode).to.equal('node');
+    expect(c.executorDuty).to.equal(1);
+    expect(c.executorIdleSeconds).to.equal(300);
     expect(c.failoverTimeout).to.equal(604800);
     expect(c.stateDir).to.equal('/home/pi/.cache/pi-mesos');
     expect(c.display).to.deep.equal({ kind: 'none' });
@@ -217,5 +221,23 @@ describe('daemon/config', () => {
     expect(load(['--help']).help).to.equal(true);
     expect(wantsHelp(['--precision', '1', '--help'])).to.equal(true);
     expect(load(['--check-config']).checkConfig).to.equal(true);
+  });
+
+  it('takes the agents\' node binary, duty cycle and idle exit for the executors, and refuses bad ones naming the field', () => {
+    const c = load(['--master', 'm:5050', '--executor-node', '/opt/node-v20/bin/node', '--executor-duty', '0.5', '--executor-idle-seconds', '0']);
+    expect(c.executorNode).to.equal('/opt/node-v20/bin/node');
+    expect(c.executorDuty).to.equal(0.5);
+    expect(c.executorIdleSeconds).to.equal(0);
+    expect(load([], { PI_MESOS_EXECUTOR_NODE: 'nodejs' }).executorNode).to.equal('nodejs');
+    for (const bad of ['node 20', 'bin/node', '/opt/my node', '']) {
+      if (bad === '') continue;
+      const e = configError(() => load(['--executor-node', bad]));
+      expect(e.field).to.equal('executor-node');
+    }
+    expect(configError(() => load(['--executor-duty', '0'])).field).to.equal('executor-duty');
+    expect(configError(() => load(['--executor-duty', '1.5'])).field).to.equal('executor-duty');
+    expect(configError(() => load(['--executor-idle-seconds', '-1'])).field).to.equal('executor-idle-seconds');
+    const shown = describeConfig(load(['--master', 'm:5050', '--user', 'pi']));
+    expect(shown).to.match(/^user=pi$/m).and.match(/^executor-node=node$/m);
   });
 });

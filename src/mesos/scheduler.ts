@@ -8,6 +8,8 @@ import { encodingOfMediaType, Encoding, MEDIA_TYPES, schedulerCallCodec, schedul
 import { Credentials } from './credentials';
 import { detectorFor, MasterDetector } from './detector';
 import { RecordIODecoder } from './recordio';
+import { promises as dns } from 'dns';
+import * as net from 'net';
 import { HttpResponse, HttpTransport, redirectTarget, StreamResponse, TlsOptions } from './transport';
 import { TypedEmitter } from './typed-emitter';
 import type {
@@ -18,6 +20,23 @@ import type {
 import { uuidToString } from './uuid';
 
 export const SCHEDULER_PATH = '/api/v1/scheduler';
+
+/** Whether the host of `url` resolves here (an IP literal always does). */
+async function resolves(url: string): Promise<boolean> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return false;
+  }
+  if (net.isIP(host)) return true;
+  try {
+    await dns.lookup(host);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Anything that names an ID: the string itself or the Mesos { value } message. */
 export type IdLike = string | { value: string };
@@ -446,6 +465,7 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
         if (!location) return `${master}: 307 without a Location`;
         const leader = redirectTarget(location, master);
         if (redirectsLeft <= 0) return `${master}: too many redirects (last to ${leader})`;
+        if (!(await resolves(leader))) return this.findLeaderAmongConfigured(master, leader);
         this.logger.info(`Mesos master ${master} is not the leader; redirected to ${leader}`);
         this.detector.noteLeader(leader);
         return this.trySubscribe(leader, redirectsLeft - 1);
@@ -470,6 +490,27 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
         }
         return `${master}: HTTP ${res.status} ${text}`.trim();
     }
+  }
+
+  /**
+   * A 307 names the leader by its MasterInfo.hostname, which need not resolve here (a Pi's name
+   * known only to the other Pis' /etc/hosts). The leader is then the configured master that
+   * answers SUBSCRIBE without a redirect.
+   */
+  private async findLeaderAmongConfigured(redirector: string, named: string): Promise<string> {
+    const others = this.detector.candidates().filter((c) => c !== redirector && c !== named);
+    for (const candidate of others) {
+      if (!this.running) return 'stopped';
+      const outcome = await this.trySubscribe(candidate, 0);
+      if (outcome === 'streaming') {
+        this.logger.notice(`Mesos master ${redirector} named the leader ${named}, which does not resolve on this machine; `
+          + `found the leader among the configured masters at ${candidate}`);
+        this.detector.noteLeader(candidate);
+      }
+      if (outcome === 'streaming' || outcome === 'fatal') return outcome;
+    }
+    return `${redirector}: redirected to ${named}, which does not resolve on this machine, and no other configured master `
+      + 'answers as the leader (list every master in --master, or make the masters\' hostnames resolvable here)';
   }
 
   private openStream(master: string, res: StreamResponse): 'streaming' | string {

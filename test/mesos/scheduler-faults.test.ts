@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as http from 'http';
 import { MemoryLogger } from '../../src/common/logger';
 import { Backoff } from '../../src/mesos/backoff';
 import { MesosAuthError, MesosFrameworkError, SchedulerClient } from '../../src/mesos/scheduler';
@@ -39,6 +40,27 @@ describe('SchedulerClient faults', function () {
     expect(client.state.master).to.equal(cluster.masters[2].url);
     const subscribes = cluster.calls.filter((c) => c.type === 'SUBSCRIBE');
     expect(subscribes).to.have.length(1); // only the leader records calls
+  });
+
+  it('finds the leader among the configured masters when the 307 names a host that does not resolve here', async () => {
+    cluster = fastCluster({ masters: 1 });
+    await cluster.start();
+    // A non-leading master as Mesos answers: Location is the leader's MasterInfo.hostname.
+    const follower = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(307, { Location: `//leader-pi.invalid:${cluster.masters[0].port}/api/v1/scheduler` }); res.end(); });
+    });
+    await new Promise<void>((r) => follower.listen(0, '127.0.0.1', r));
+    try {
+      const port = (follower.address() as { port: number }).port;
+      const logger = new MemoryLogger();
+      const client = track(fastClient(`127.0.0.1:${port},${cluster.masters[0].address}`, { logger }));
+      await subscribed(client);
+      expect(client.state.master).to.equal(cluster.masters[0].url);
+      expect(logger.has('notice', /named the leader http:\/\/leader-pi\.invalid:\d+, which does not resolve on this machine; found the leader among the configured masters at http:\/\/127\.0\.0\.1:\d+/)).to.equal(true);
+    } finally {
+      follower.close();
+    }
   });
 
   it('resolves scheme-relative and bare Location headers', () => {

@@ -74,7 +74,7 @@ export class PanelDisplay implements Display {
   private retryTimer: NodeJS.Timeout | null = null;
   private pageTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
-  private lastRefreshAt = -Infinity;
+  private nextRefreshAt = Infinity;
   private failures = 0;
   private lastFaultCode: string | null = null;
   private lastFaultLogAt = -Infinity;
@@ -164,7 +164,8 @@ export class PanelDisplay implements Display {
         }
         this.failures = 0;
         this.lastFaultCode = null;
-        this.lastRefreshAt = this.now().getTime(); // init sent the whole configuration
+        const step = this.refreshStepMs();
+        if (step !== null) this.nextRefreshAt = this.now().getTime() + step; // init sent everything
       }
       const dim = isDim(this.opts.dim ?? null, this.now());
       if (dim !== this.dimmed) {
@@ -175,8 +176,10 @@ export class PanelDisplay implements Display {
       this.framesDrawn++;
       const step = this.refreshStepMs();
       const t = this.now().getTime();
-      if (step !== null && t - this.lastRefreshAt >= step) {
-        this.lastRefreshAt = t;
+      if (step !== null && t >= this.nextRefreshAt) {
+        // Steps keep to their schedule when frames come late, so a whole cycle still fits in the
+        // period; after a long gap (a suspended machine) the schedule restarts instead of bursting.
+        this.nextRefreshAt = t - this.nextRefreshAt >= step ? t + step : this.nextRefreshAt + step;
         await this.driver.refreshStep!();
         this.refreshSteps++;
       }

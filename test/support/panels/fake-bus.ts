@@ -3,8 +3,11 @@
 // oled-i2c-bus uses, records every transaction, and can fail the way Linux does.
 
 export interface I2cDevice {
-  /** One write transaction (START, address, bytes, STOP). */
-  write(bytes: Uint8Array): void;
+  /**
+   * One write transaction (START, address, bytes, STOP). `cut`: the transfer broke off after these
+   * bytes, so a device must not read the missing rest as a protocol error of the sender.
+   */
+  write(bytes: Uint8Array, cut?: boolean): void;
   /** A read transaction: the bytes the device returns. */
   read?(length: number): Uint8Array;
 }
@@ -40,7 +43,7 @@ export class FakeI2cBus {
   /** Writes held back until release(), to observe ordering and back-pressure. */
   private held: (() => void)[] | null = null;
   /** One-shot: the next write delivers only this many bytes, then fails (see cutNext). */
-  private cut: { after: number; code: string } | null = null;
+  private cut: { after: number; code: string; skip: number } | null = null;
 
   constructor(readonly busNumber: number) {}
 
@@ -52,10 +55,10 @@ export class FakeI2cBus {
   /**
    * Makes the next write transaction stop after `after` payload bytes have reached the device (a
    * NACK, a glitch, a connector that lets go mid-transfer) and fail with `code`: the device keeps
-   * whatever state those bytes left it in.
+   * whatever state those bytes left it in. `skip`: let that many whole transactions through first.
    */
-  cutNext(after: number, code = 'EREMOTEIO'): void {
-    this.cut = { after, code };
+  cutNext(after: number, code = 'EREMOTEIO', skip = 0): void {
+    this.cut = { after, code, skip };
   }
 
   private transfer(address: number, bytes: Uint8Array): void {
@@ -64,11 +67,12 @@ export class FakeI2cBus {
     // The Pi's controller reports a missing ACK to the address byte as EREMOTEIO.
     if (!dev) throw i2cError('EREMOTEIO');
     const cut = this.cut;
-    if (cut) {
+    if (cut && cut.skip > 0) cut.skip--;
+    else if (cut) {
       this.cut = null;
       const part = Uint8Array.from(bytes.subarray(0, Math.min(cut.after, bytes.length)));
       this.log.push({ address, bytes: part });
-      if (part.length > 0) dev.write(part);
+      if (part.length > 0) dev.write(part, true);
       throw i2cError(cut.code);
     }
     this.log.push({ address, bytes: Uint8Array.from(bytes) });

@@ -83,7 +83,7 @@ export class OledEmulator implements I2cDevice {
     this.ram.forEach((p, i) => p.fill(i % 2 ? 0x3c : 0xc3));
   }
 
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array, cut = false): void {
     this.tx++;
     let i = 0;
     while (i < bytes.length) {
@@ -93,7 +93,7 @@ export class OledEmulator implements I2cDevice {
       const isData = (control & 0x40) !== 0;
       if (co) {
         // Co=1: exactly one byte follows, then another control byte.
-        if (i >= bytes.length) { this.errors.push('control byte with Co=1 at end of transaction'); break; }
+        if (i >= bytes.length) { if (!cut) this.errors.push('control byte with Co=1 at end of transaction'); break; }
         if (isData) this.data(bytes[i++]);
         else this.command(bytes[i++]);
       } else {

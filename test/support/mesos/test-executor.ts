@@ -1,7 +1,7 @@
 // A tiny executor for the tests, run by the test agent as a real process. Each task's `data` is a
 // JSON instruction: {"mode":"finish","result":"<text>","delayMs":N} (RUNNING, then FINISHED with
 // data = result), {"mode":"run"} (RUNNING until killed), {"mode":"fail"}, {"mode":"exit","code":N}
-// (RUNNING, then the process exits). MESSAGE events are echoed back with "echo:" in front.
+// (RUNNING, then the process exits), {"mode":"env"} (FINISHED with data = its environment's names, PATH, uid). MESSAGE events are echoed back with "echo:" in front.
 import { ExecutorClient } from '../../../src/mesos/executor';
 import type { Logger } from '../../../src/common/logger';
 import type { TaskInfo } from '../../../src/mesos/types';
@@ -35,6 +35,12 @@ function instruction(task: TaskInfo): Instruction {
 client.on('launch', (task) => {
   const id = task.task_id.value;
   const what = instruction(task);
+  if (what.mode === 'env') {
+    // What the agent gave us: variable names, PATH and our uid (for the differential test).
+    const env = { names: Object.keys(process.env).sort(), PATH: process.env.PATH, uid: process.getuid?.() };
+    client.update({ task_id: task.task_id, state: 'TASK_FINISHED', data: Buffer.from(JSON.stringify(env), 'utf8') });
+    return;
+  }
   if (what.mode === 'fail') {
     client.update({ task_id: task.task_id, state: 'TASK_FAILED', message: 'asked to fail' });
     return;

@@ -301,7 +301,7 @@ export class TestMesosCluster extends EventEmitter {
     // A new leader knows the agents from its registry but not their tasks until each agent
     // re-registers (Mesos: up to --agent_reregister_timeout). 'at-once' keeps the old behaviour.
     const reregister = options.agentsReregister ?? 'at-once';
-    if (from !== target && reregister !== 'at-once') {
+    if (reregister !== 'at-once') {
       for (const id of this.agents.keys()) this.recoveringAgents.add(id);
       for (const [id, o] of this.offers) if (this.recoveringAgents.has(o.offer.agent_id.value)) this.removeOffer(id, false);
       if (typeof reregister === 'number') {

@@ -29,7 +29,11 @@ export class CharFrame {
 
   clone(): CharFrame { return new CharFrame(this.cols, this.rows, this.cells.slice()); }
 
-  /** Writes text at (row, col), clipped at the right edge. '~' is the CGRAM tilde. */
+  /**
+   * Writes text at (row, col), clipped at the right edge, in the A00 ROM's characters. Never the
+   * CGRAM '~' (a '~' in the text shows as '?'): that glyph means "uncertain digits follow" and is
+   * set only with setCode(..., GLYPH_TILDE) by the digits row.
+   */
   put(row: number, col: number, text: string): number {
     let c = col;
     for (const ch of text) {
@@ -82,7 +86,7 @@ export class CharFrame {
 }
 
 function charCode(ch: string): number {
-  if (ch === '~') return GLYPH_TILDE;
+  if (ch === '→') return 0x7e; // A00 ROM: right arrow, the cut mark
   const cp = ch.codePointAt(0) ?? 0x3f;
   // The A00 ROM has ¥ at 0x5C and arrows at 0x7E/0x7F; everything else of printable ASCII matches.
   if (cp === 0x5c) return 0x2f;

@@ -49,10 +49,80 @@ export function shortHost(hostname: string): string {
   return dot > 0 ? hostname.slice(0, dot) : hostname;
 }
 
-/** Clip to width, marking the cut. */
+/**
+ * Marks text cut at the right edge. Not '~': on the Pi page that means "uncertain digits follow",
+ * and a clipped figure must never read as one. An arrow is in the HD44780's A00 ROM (0x7E) and in
+ * the small pixel font's extra glyphs.
+ */
+export const CUT_MARK = '→';
+
+/** Clip to width, marking the cut with CUT_MARK. */
 export function clip(text: string, width: number): string {
-  if (text.length <= width) return text;
-  return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}~`;
+  if ([...text].length <= width) return text;
+  return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}${CUT_MARK}`;
+}
+
+/** CPUs in at most 3 characters below 1000: one decimal below 10 ("3.5"), whole numbers above ("77"). */
+export function cpuShort(c: number): string {
+  if (!Number.isFinite(c) || c < 0) return '?';
+  return c < 9.95 ? formatCpus(c) : String(Math.round(c));
+}
+
+/** The first candidate that fits in width, else the last one clipped. */
+function firstFitting(candidates: string[], width: number): string {
+  return candidates.find((c) => c.length <= width) ?? clip(candidates[candidates.length - 1], width);
+}
+
+/**
+ * CPUs as "ours+others/total" in at most `width` characters: with one decimal where it fits,
+ * whole numbers from 10 when not, and "ours/total" (others left to the bar) as the last resort.
+ * E.g. 7.5, 2, 12 -> "7.5+2/12"; 77, 2.5, 80 -> "77+2.5/80".
+ */
+export function cpuFigure(ours: number, others: number, total: number, width: number): string {
+  return firstFitting([
+    `${formatCpus(ours)}+${formatCpus(others)}/${formatCpus(total)}`,
+    `${cpuShort(ours)}+${cpuShort(others)}/${cpuShort(total)}`,
+    `${cpuShort(ours)}/${cpuShort(total)}`,
+  ], width);
+}
+
+/** Megabytes in G (one decimal below 9.95 G, whole above) or M below 1000 MB: number and unit. */
+function memParts(mb: number): [string, 'M' | 'G'] {
+  if (!Number.isFinite(mb) || mb < 0) return ['?', 'M'];
+  if (Math.round(mb) < 1000) return [String(Math.round(mb)), 'M'];
+  const g = mb / 1024;
+  return [g < 9.95 ? String(Number(g.toFixed(1))) : String(Math.round(g)), 'G'];
+}
+
+/**
+ * Megabytes in the given unit, at most 3 characters below 1000 of it: "0.1", "4.7", "15", "138";
+ * `whole` rounds from 1 up as well ("4", "9"), for the tightest rows.
+ */
+function memIn(mb: number, unit: 'M' | 'G', whole = false): string {
+  if (!Number.isFinite(mb) || mb < 0) return '?';
+  if (unit === 'M') return String(Math.round(mb));
+  const g = mb / 1024;
+  return g < (whole ? 0.95 : 9.95) ? String(Number(g.toFixed(1))) : String(Math.round(g));
+}
+
+/**
+ * Memory as "ours+others/total" in at most `width` characters, the unit written once where the
+ * parts share the total's: "3.4+4.7/15G", "63M+408M/24G", "128+0/213M"; when that is too wide,
+ * every part in the total's unit ("0.1+0.4/24G"), then whole numbers of it from 1 ("4+9/138G"),
+ * then "ours/total".
+ */
+export function memFigure(ours: number, others: number, total: number, width: number): string {
+  const [tn, tu] = memParts(total);
+  const part = (mb: number): string => {
+    const [n, u] = memParts(mb);
+    return u === tu ? n : n + u;
+  };
+  return firstFitting([
+    `${part(ours)}+${part(others)}/${tn}${tu}`,
+    `${memIn(ours, tu)}+${memIn(others, tu)}/${tn}${tu}`,
+    `${memIn(ours, tu, true)}+${memIn(others, tu, true)}/${tn}${tu}`,
+    `${memIn(ours, tu, true)}/${tn}${tu}`,
+  ], width);
 }
 
 export function padRight(text: string, width: number): string {

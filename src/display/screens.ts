@@ -2,9 +2,9 @@
 // keep text on 8-row page boundaries so a changed line costs one page run on the bus, and leave
 // the last column and row free so the burn-in shift loses nothing.
 import { Canvas } from './canvas';
-import { CharFrame } from './char-frame';
+import { CharFrame, GLYPH_TILDE } from './char-frame';
 import { largeDigits, smallFont, textWidth } from './fonts';
-import { certifiedDecimals, clip, formatCount, formatCpus, formatDuration, formatMem, shortHost } from './format';
+import { certifiedDecimals, clip, cpuFigure, formatCount, formatCpus, formatDuration, formatMem, memFigure, shortHost } from './format';
 import { AgentView, DisplayModel } from './model';
 import { PageName, PanelSize } from './spec';
 
@@ -114,15 +114,9 @@ export function abbreviate(text: string, width: number): string {
   return clip(short, width);
 }
 
-/** Memory for character cells: "1.5", "2", "11" gigabytes, or "512M" below a gigabyte. */
-function memShort(mb: number): string {
-  if (mb < 1000) return `${Math.round(mb)}M`;
-  const g = mb / 1024;
-  return g < 9.95 ? String(Number(g.toFixed(1))) : String(Math.round(g));
-}
-
+/** "in 4m12s": no '~' for "about", which on this page means "uncertain digits follow". */
 function etaText(s: number | null): string {
-  return s === null ? '?' : `~${formatDuration(s)}`;
+  return s === null ? '?' : `in ${formatDuration(s)}`;
 }
 
 // ---- cluster ----
@@ -304,15 +298,22 @@ function drawStopped(c: Canvas, m: DisplayModel | null): void {
 
 // ---- characters ----
 
+/**
+ * Character cluster page. Rows 0 and 1: label, a bar, and "ours+others/total" right-aligned. The
+ * figures are sized for the clusters pi-mesos runs on, from one Pi Zero (1 CPU, ~213M offered) to
+ * twenty Pi 5s (80 CPUs, ~138G): at most 12 characters on a 20x4 ("63M+408M/24G", "77+2.5/80"),
+ * 11 on a 16x2, where a wider memory figure gives every part in the total's unit ("0.1+0.4/24G").
+ * The bars take what is left: 4 cells on a 20x4, 3 on a 16x2.
+ */
 function charCluster(fr: CharFrame, m: DisplayModel): void {
   const k = m.cluster;
   const wide = fr.cols === 20;
   const label = wide ? ['CPU', 'MEM'] : ['C', 'M'];
-  const barW = wide ? 7 : 5;
-  const totalMem = memShort(k.memTotalMb);
+  const barW = wide ? 4 : 3;
+  const figW = fr.cols - label[0].length - barW - 1;
   const figures = [
-    `${formatCpus(k.cpusUsedByUs)}+${formatCpus(k.cpusUsedByOthers)}/${formatCpus(k.cpusTotal)}`,
-    `${memShort(k.memUsedByUsMb)}+${memShort(k.memUsedByOthersMb)}/${totalMem}${totalMem.endsWith('M') ? '' : 'G'}`,
+    cpuFigure(k.cpusUsedByUs, k.cpusUsedByOthers, k.cpusTotal, figW),
+    memFigure(k.memUsedByUsMb, k.memUsedByOthersMb, k.memTotalMb, figW),
   ];
   const fracs = [
     [frac(k.cpusUsedByUs, k.cpusTotal), frac(k.cpusUsedByOthers, k.cpusTotal)],
@@ -321,19 +322,27 @@ function charCluster(fr: CharFrame, m: DisplayModel): void {
   for (let r = 0; r < 2; r++) {
     fr.put(r, 0, label[r]);
     fr.bar(r, label[r].length, barW, fracs[r][0], fracs[r][1]);
-    const start = label[r].length + barW;
-    const text = clip(figures[r], fr.cols - start - 1);
-    fr.putRight(r, fr.cols, text);
+    fr.putRight(r, fr.cols, figures[r]);
   }
   if (fr.rows < 4) return;
   const agents = k.agents;
   if (agents.length === 0) { fr.put(2, 0, 'no agents'); return; }
+  if (agents.length <= 2) {
+    // A row each: room for the whole short hostname.
+    const labels = agentLabels(agents, 12);
+    agents.forEach((a, i) => {
+      const right = a.online ? `${agentCpu(a)} ${formatMem(a.memUsedByUsMb + a.memUsedByOthersMb)}` : 'OFFLINE';
+      fr.put(2 + i, 0, clip(labels[i], fr.cols - right.length - 1));
+      fr.putRight(2 + i, fr.cols, right);
+    });
+    return;
+  }
   const cells = agents.length > 4 ? 3 : agents.length;
   const labels = agentLabels(agents, 4);
   for (let i = 0; i < cells; i++) {
     const a = agents[i];
-    const text = `${labels[i]} ${a.online ? agentCpu(a) : 'OFF'}`;
-    fr.put(2 + Math.floor(i / 2), (i % 2) * 10, clip(text, 9));
+    const right = a.online ? agentCpu(a) : 'OFF';
+    fr.put(2 + Math.floor(i / 2), (i % 2) * 10, `${clip(labels[i], 9 - right.length - 1)} ${right}`);
   }
   if (agents.length > 4) fr.put(3, 10, clip(`+${agents.length - 3} more`, 10));
 }
@@ -350,9 +359,18 @@ function charDigits(m: DisplayModel, width: number): string {
   return end.length <= width ? full.slice(0, width) : `<${end.slice(end.length - width + 1)}`;
 }
 
+/** The digits row: the one place the CGRAM '~' (uncertain digits follow) is written. */
+function putDigits(fr: CharFrame, row: number, text: string): void {
+  const tilde = text.indexOf('~');
+  fr.put(row, 0, tilde < 0 ? text : text.slice(0, tilde));
+  if (tilde < 0) return;
+  fr.setCode(row, tilde, GLYPH_TILDE);
+  fr.put(row, tilde + 1, text.slice(tilde + 1));
+}
+
 function charPi(fr: CharFrame, m: DisplayModel): void {
   const p = m.pi;
-  fr.put(0, 0, charDigits(m, fr.cols));
+  putDigits(fr, 0, charDigits(m, fr.cols));
   if (fr.rows === 4) {
     fr.put(1, 0, 'terms'); fr.putRight(1, 20, formatCount(p.termsDone));
     fr.put(2, 0, 'terms/s'); fr.putRight(2, 20, formatCount(p.termsPerSecond));

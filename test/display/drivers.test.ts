@@ -66,7 +66,7 @@ describe('display drivers on emulated panels', () => {
     expect(rig.problems()).to.deep.equal([]);
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((s) => rig.lcd!.describeGlyph(s)).join('')).to.equal('▏▎▍▋█▒_~');
     expect(rig.lcd!.backlight).to.equal(true);
-    expect(rig.glass().split('\n')[0]).to.equal('CPU████▎▒_  7.5+2/12');
+    expect(rig.glass().split('\n')[0]).to.equal('CPU██▍▒     7.5+2/12');
     await rig.display.close('stopped');
   });
 

@@ -62,3 +62,55 @@ export function longDigitsModel(): DisplayModel {
   };
   return m;
 }
+
+/**
+ * The smallest cluster pi-mesos runs on: one Pi Zero (1 CPU; Mesos offers half of its 427 MB),
+ * running one task (0.95 CPU, 32 MB) and its executor (0.05 CPU, 96 MB).
+ */
+export function piZeroModel(): DisplayModel {
+  const m = clusterModel();
+  m.cluster = {
+    cpusTotal: 1, cpusUsedByUs: 1, cpusUsedByOthers: 0, memTotalMb: 213, memUsedByUsMb: 128, memUsedByOthersMb: 0,
+    agents: [{ id: 'z1', hostname: 'pizero.local', online: true, cpusTotal: 1, cpusUsedByUs: 1, cpusUsedByOthers: 0, memTotalMb: 213, memUsedByUsMb: 128, memUsedByOthersMb: 0 }],
+  };
+  m.pi.termsPerSecond = 21_400_000;
+  m.framework.tasksRunning = 1;
+  return m;
+}
+
+/**
+ * The largest: twenty Pi 5s with 8 GB (4 CPUs, ~6.9 GB offered each), four tasks on each but one
+ * lost agent, and another framework using memory: every figure at its widest.
+ */
+export function pi5ClusterModel(): DisplayModel {
+  const m = clusterModel();
+  const agents = Array.from({ length: 20 }, (_, i) => {
+    const online = i !== 13;
+    return {
+      id: `p${i + 1}`, hostname: `pi5-${String(i + 1).padStart(2, '0')}.cluster.lan`, online, cpusTotal: 4,
+      cpusUsedByUs: online ? 3.85 : 0, cpusUsedByOthers: online && i % 4 === 0 ? 0.1 : 0,
+      memTotalMb: 7065, memUsedByUsMb: online ? 224 : 0, memUsedByOthersMb: online && i % 4 === 0 ? 1800 : 0,
+    };
+  });
+  const sum = (f: (a: (typeof agents)[number]) => number) => agents.reduce((n, a) => n + f(a), 0);
+  m.cluster = {
+    cpusTotal: sum((a) => a.cpusTotal), cpusUsedByUs: sum((a) => a.cpusUsedByUs), cpusUsedByOthers: sum((a) => a.cpusUsedByOthers),
+    memTotalMb: sum((a) => a.memTotalMb), memUsedByUsMb: sum((a) => a.memUsedByUsMb), memUsedByOthersMb: sum((a) => a.memUsedByOthersMb),
+    agents,
+  };
+  m.pi.termsPerSecond = 412_000_000_000;
+  m.framework.tasksRunning = 76;
+  return m;
+}
+
+/** The figures issue 12 quotes: 3.4G+4.7G of 15G on the cluster, 63M+408M of 24G on one agent. */
+export function midClusterModel(): DisplayModel {
+  const m = clusterModel();
+  m.cluster.memUsedByUsMb = 3.4 * 1024;
+  m.cluster.memUsedByOthersMb = 4.7 * 1024;
+  m.cluster.memTotalMb = 15 * 1024;
+  m.cluster.agents[0].memUsedByUsMb = 63;
+  m.cluster.agents[0].memUsedByOthersMb = 408;
+  m.cluster.agents[0].memTotalMb = 24 * 1024;
+  return m;
+}

@@ -3,11 +3,14 @@
 import { expect } from 'chai';
 import { DisplayModel } from '../../src/display/model';
 import { PageName } from '../../src/display/spec';
-import { clusterModel, idleModel, localModel, longDigitsModel } from './fixtures';
+import { clusterModel, idleModel, localModel, longDigitsModel, midClusterModel, pi5ClusterModel, piZeroModel } from './fixtures';
 import { expectGolden, makeRig, PANEL_KINDS, PanelKind, sizeOf } from './harness';
 
 const CASES: { name: string; page: PageName | 'stopped'; model: () => DisplayModel }[] = [
   { name: 'cluster', page: 'cluster', model: clusterModel },
+  { name: 'cluster-pizero', page: 'cluster', model: piZeroModel },
+  { name: 'cluster-20pi5', page: 'cluster', model: pi5ClusterModel },
+  { name: 'cluster-mid', page: 'cluster', model: midClusterModel },
   { name: 'pi', page: 'pi', model: clusterModel },
   { name: 'pi-local', page: 'pi', model: localModel },
   { name: 'pi-long', page: 'pi', model: longDigitsModel },

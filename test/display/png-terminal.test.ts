@@ -9,7 +9,7 @@ import { PanelDisplay } from '../../src/display/panel-display';
 import { silentLogger } from '../../src/common/logger';
 import { DisplayModel } from '../../src/display/model';
 import { PageName, PanelSize } from '../../src/display/spec';
-import { CaptureStream, clusterModel, idleModel, longDigitsModel } from './fixtures';
+import { CaptureStream, clusterModel, idleModel, longDigitsModel, pi5ClusterModel, piZeroModel } from './fixtures';
 import { GOLDEN_DIR } from './harness';
 
 async function pngOf(size: PanelSize, page: PageName, model: DisplayModel, file: string): Promise<Buffer> {
@@ -64,7 +64,7 @@ describe('png and terminal panel drivers', () => {
 
   const SHOTS: [PanelSize, PageName, string, () => DisplayModel][] = [];
   for (const size of ['128x64', '128x32', '20x4', '16x2'] as PanelSize[]) {
-    SHOTS.push([size, 'cluster', 'cluster', clusterModel], [size, 'pi', 'pi', clusterModel], [size, 'pi', 'pi-long', longDigitsModel], [size, 'framework', 'framework', clusterModel], [size, 'framework', 'framework-idle', idleModel]);
+    SHOTS.push([size, 'cluster', 'cluster', clusterModel], [size, 'cluster', 'cluster-pizero', piZeroModel], [size, 'cluster', 'cluster-20pi5', pi5ClusterModel], [size, 'pi', 'pi', clusterModel], [size, 'pi', 'pi-long', longDigitsModel], [size, 'framework', 'framework', clusterModel], [size, 'framework', 'framework-idle', idleModel]);
   }
   it('the README screenshots are what the png driver renders now (UPDATE_GOLDEN=1 regenerates)', async () => {
     for (const [size, page, name, model] of SHOTS) {

@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Logger } from '../common/logger';
-import { createDisplay, Display, DisplayModel } from '../display/index';
+import { createDisplay, Display, DisplayModel, webPanelFor } from '../display/index';
 import { LocalBackend } from '../framework/local-backend';
 import { MesosBackend } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
@@ -169,6 +169,8 @@ export class Daemon {
         subscribed: this.client ? this.client.subscribed : true,
       }),
       executorDir,
+      panel: () => webPanelFor(this.config.display),
+      frameworkName: this.config.frameworkName,
     });
     await this.http.start();
   }

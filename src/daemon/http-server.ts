@@ -1,6 +1,7 @@
-// The daemon's small HTTP server: /status (what the display shows, as JSON), /metrics (Prometheus
-// text exposition format 0.0.4) and /executor/<file> (the executor bundle the Mesos fetcher
-// downloads on each agent). It binds 127.0.0.1 by default: the status page and metrics say
+// The daemon's small HTTP server: / (an HTML page of the panel's pictures and figures, refreshing
+// itself from /view.json and /panel/<page>.png; see web-page.ts), /status (what the display shows,
+// as JSON), /metrics (Prometheus text exposition format 0.0.4) and /executor/<file> (the executor
+// bundle the Mesos fetcher downloads on each agent). It binds 127.0.0.1 by default: the status page and metrics say
 // nothing secret, but nothing here needs to face the network unless the agents fetch from it.
 import * as fs from 'fs';
 import * as http from 'http';
@@ -8,7 +9,9 @@ import { AddressInfo } from 'net';
 import * as path from 'path';
 import { Logger } from '../common/logger';
 import { DisplayModel } from '../display/model';
+import { PageName } from '../display/spec';
 import { formatListen, ListenAddress } from './config';
+import { DEFAULT_WEB_PANEL, panelPng, WEB_PAGE_CSP, webPageHtml, WebPanel, webView } from './web-page';
 
 export interface MetricSample {
   labels?: Record<string, string>;
@@ -50,6 +53,10 @@ export interface HttpServerOptions {
   executorDir?: string | null;
   /** How long close() lets running downloads finish before cutting them (default 2000 ms). */
   closeGraceMs?: number;
+  /** The panel whose pictures the page at / shows (default 128x64, every page). */
+  panel?: () => WebPanel;
+  /** The framework's name, for the page's title. */
+  frameworkName?: string;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -148,7 +155,7 @@ export class DaemonHttpServer {
         this.server.on('error', (e) => this.opts.logger.error('HTTP server error', e));
         const a = this.server.address() as AddressInfo;
         this.bound = { host: a.address, port: a.port };
-        this.opts.logger.info(`HTTP endpoints on http://${formatListen(this.bound)}/ (/status, /metrics${this.opts.executorDir ? ', /executor/' : ''})`);
+        this.opts.logger.info(`HTTP endpoints on http://${formatListen(this.bound)}/ (the page at /, /status, /metrics${this.opts.executorDir ? ', /executor/' : ''})`);
         resolve(this.bound);
       });
     });
@@ -194,7 +201,31 @@ export class DaemonHttpServer {
         }
         this.serveBundle(req, res, name);
       } else if (url.pathname === '/') {
-        this.send(req, res, 200, 'text/plain; charset=utf-8', 'pi-mesos: /status /metrics' + (this.opts.executorDir ? ' /executor/' : '') + '\n');
+        const model = this.opts.model();
+        const view = model ? webView(model, this.webPanel(), this.statusLine()) : null;
+        this.send(req, res, 200, 'text/html; charset=utf-8', webPageHtml(view, this.opts.frameworkName), {
+          'Content-Security-Policy': WEB_PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer',
+        });
+      } else if (url.pathname === '/view.json') {
+        const model = this.opts.model();
+        if (!model) {
+          this.send(req, res, 503, 'application/json', JSON.stringify({ error: 'starting' }) + '\n');
+          return;
+        }
+        this.send(req, res, 200, 'application/json', JSON.stringify(webView(model, this.webPanel(), this.statusLine())) + '\n');
+      } else if (/^\/panel\/[a-z]+\.png$/.test(url.pathname)) {
+        const page = url.pathname.slice('/panel/'.length, -'.png'.length) as PageName;
+        const model = this.opts.model();
+        const panel = this.webPanel();
+        if (!panel.pages.includes(page)) {
+          this.send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
+        } else if (!model) {
+          this.send(req, res, 503, 'text/plain; charset=utf-8', 'starting\n');
+        } else {
+          // The URL carries the view's version, so a browser may keep what it fetched.
+          this.sendBuffer(req, res, 200, 'image/png', panelPng(model, page, panel.size),
+            { 'Cache-Control': url.searchParams.has('v') ? 'private, max-age=300' : 'no-store' });
+        }
       } else {
         this.send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
       }
@@ -240,9 +271,22 @@ export class DaemonHttpServer {
 
   private send(req: http.IncomingMessage, res: http.ServerResponse, code: number, type: string, body: string,
     headers: Record<string, string> = {}): void {
-    const buf = Buffer.from(body, 'utf8');
+    this.sendBuffer(req, res, code, type, Buffer.from(body, 'utf8'), headers);
+  }
+
+  private sendBuffer(req: http.IncomingMessage, res: http.ServerResponse, code: number, type: string, buf: Buffer,
+    headers: Record<string, string> = {}): void {
     res.writeHead(code, { 'Content-Type': type, 'Content-Length': buf.length, 'Cache-Control': 'no-store', ...headers });
     res.end(req.method === 'HEAD' ? undefined : buf);
+  }
+
+  private webPanel(): WebPanel {
+    return this.opts.panel?.() ?? DEFAULT_WEB_PANEL;
+  }
+
+  private statusLine(): string | null {
+    const s = this.opts.statusExtra?.().status;
+    return typeof s === 'string' ? s : null;
   }
 }
 

@@ -2,7 +2,7 @@
 // display with createDisplay; everything else here is internal.
 import { Logger } from '../common/logger';
 import { Display } from './model';
-import { DisplaySpec, parseDisplaySpec } from './spec';
+import { DisplaySpec, PAGE_NAMES, PanelSize, parseDisplaySpec, specSize } from './spec';
 import { parseDimSchedule, DimSchedule } from './dim';
 import { I2cLikeBus, OpenBus, openRealBus } from './bus';
 import { NoneDisplay } from './none';
@@ -32,6 +32,16 @@ export interface CreateDisplayOptions {
   openBus?: (busNumber: number) => Promise<I2cLikeBus>;
   /** Minimum time between redraws (terminal TTY, panels). */
   refreshMs?: number;
+}
+
+/**
+ * The panel the web page pictures for a spec: the configured panel's size and pages, or a 128x64
+ * with every page for the text status, png-less terminal and none.
+ */
+export function webPanelFor(spec: DisplaySpec): { size: PanelSize; pages: PageName[] } {
+  const size = specSize(spec) ?? '128x64';
+  const pages = spec.kind === 'none' ? [...PAGE_NAMES] : spec.pages;
+  return { size, pages: pages.length > 0 ? pages : [...PAGE_NAMES] };
 }
 
 /** Builds the display for a spec. Never touches the bus here: the first frame opens it. */

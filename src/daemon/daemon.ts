@@ -180,7 +180,7 @@ export class Daemon {
    * executor nothing of its own environment. The version and the bundle's digest are in it too,
    * so new code gets a new ExecutorID (see executor-identity.ts).
    */
-  private executorTemplate(): { template: ExecutorTemplate; hint: string } {
+  private executorTemplate(): { template: ExecutorTemplate; hint: string; fetchHint: string } {
     const c = this.config;
     const env: EnvironmentVariable[] = [
       { name: 'PI_MESOS_VERSION', type: 'VALUE', value: packageVersion() },
@@ -205,7 +205,10 @@ export class Daemon {
         ? `Set --executor-node (PI_MESOS_EXECUTOR_NODE) to the Node.js binary on the agents (now ${c.executorNode}).`
         : `Set --executor-node (PI_MESOS_EXECUTOR_NODE) to the absolute path of Node.js on the agents: '${c.executorNode}' is looked up in the executor's PATH, which is the agent's --executor_environment_variables PATH or else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin.`;
     }
-    return { template: { name: 'pi-mesos executor', command, cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB }, hint };
+    const fetchHint = c.executor.kind === 'fetch'
+      ? `If the fetch failed, check that the agents reach ${command.uris![0].value} (--executor-url-host, --http) and that the task user ${c.user} (--user) can write the sandbox.`
+      : `Check that the task user ${c.user} (--user) exists on the agent and can run ${c.executor.path}.`;
+    return { template: { name: 'pi-mesos executor', command, cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB }, hint, fetchHint };
   }
 
   private async startMesos(): Promise<void> {
@@ -245,9 +248,9 @@ export class Daemon {
       this.client.start();
       return;
     }
-    const { template, hint } = this.executorTemplate();
+    const { template, hint, fetchHint } = this.executorTemplate();
     this.mesos = new MesosBackend({
-      fw: this.fw, client: this.client, logger: this.logger, executor: template, executorHint: hint, role: c.role,
+      fw: this.fw, client: this.client, logger: this.logger, executor: template, executorHint: hint, fetchHint, role: c.role,
       taskCpus: TASK_CPUS, taskMemMb: TASK_MEM_MB,
     });
     this.mesos.once('subscribed', () => void this.markReady());

@@ -17,6 +17,8 @@ export interface MesosBackendOptions {
   role: string;
   /** The setting an admin changes when the executor cannot start on an agent (named in the error). */
   executorHint?: string;
+  /** What to check when an executor dies before running a task for another reason (e.g. the fetch failed). */
+  fetchHint?: string;
   taskCpus?: number;
   taskMemMb?: number;
   /** Filter for declined offers (long: an idle or full framework stays quiet). */
@@ -97,8 +99,13 @@ export class MesosBackend extends EventEmitter {
   private nextReconcileRetryAt = 0;
   /** Our live executor on each agent, as the offers and FAILURE events tell (for the cluster page). */
   readonly liveExecutors = new Map<string, ExecutorInfo>();
+  /** The executor each task in flight was launched with, as agent/executor keys. */
+  private readonly taskExecutor = new Map<string, string>();
+  /** Executors (agent/executor keys) that ran a task: their later exit is no failure to start. */
+  private readonly executorRan = new Set<string>();
   /** Agents whose executor could not start: no tasks there until then. */
   private readonly agentBackoff = new Map<string, { until: number; delayMs: number; host: string }>();
+  private readonly agentHosts = new Map<string, string>();
   private subscribedAt = 0;
   private subscription = 0;
   lastOfferAt = 0;
@@ -203,14 +210,22 @@ export class MesosBackend extends EventEmitter {
       this.o.logger.info(`executor ${executorId} on agent ${agentId} exited`);
       return;
     }
-    if (code === 126 || code === 127) {
+    const key = `${agentId}/${executorId}`;
+    const neverRan = !this.executorRan.has(key);
+    this.executorRan.delete(key);
+    if (code === 126 || code === 127 || neverRan) {
+      // It died before running any task: the next launch there would die the same way, and its
+      // ranges (requeued at once, see isRangeBlameless) would go round in a tight loop.
       const prev = this.agentBackoff.get(agentId);
       const delayMs = prev ? Math.min(600_000, prev.delayMs * 2) : (this.o.agentBackoffMs ?? 30_000);
-      const host = prev?.host ?? agentId;
+      const host = prev?.host ?? this.agentHosts.get(agentId) ?? agentId;
       this.agentBackoff.set(agentId, { until: this.now() + delayMs, delayMs, host });
-      const what = code === 127 ? 'a program it runs was not found (exit status 127)' : 'a program it runs is not executable (exit status 126)';
-      this.o.logger.error(`the executor could not start on agent ${host}: ${what}. ${this.o.executorHint ?? ''} `
-        + `No tasks go to that agent for ${Math.round(delayMs / 1000)} s; its stderr is in the executor's sandbox.`.trim());
+      const what = code === 127 ? 'a program it runs was not found (exit status 127)'
+        : code === 126 ? 'a program it runs is not executable (exit status 126)'
+          : `it ended before running a task (${code === null ? `signal ${f.status! & 0x7f}` : `exit status ${code}`}; a fetch that failed is exit status 1)`;
+      const hint = code === 126 || code === 127 ? `${this.o.executorHint ?? ''} ` : `${this.o.fetchHint ?? ''} `;
+      this.o.logger.error(`the executor could not start on agent ${host}: ${what}. ${hint}`
+        + `No tasks go to that agent for ${Math.round(delayMs / 1000)} s; the executor sandbox's stderr says more.`);
       return;
     }
     this.o.logger.warn(`executor ${executorId} on agent ${agentId} ended: ${code === null ? `signal ${f.status! & 0x7f}` : `exit status ${code}`}`);
@@ -236,6 +251,7 @@ export class MesosBackend extends EventEmitter {
         await this.decline(offer, this.o.declineRefuseSeconds ?? 600, 'stopping');
         continue;
       }
+      this.agentHosts.set(agentId, offer.hostname);
       const backoff = this.agentBackoff.get(agentId);
       if (backoff) backoff.host = offer.hostname;
       if (backoff && backoff.until > this.now()) {
@@ -277,6 +293,7 @@ export class MesosBackend extends EventEmitter {
       try {
         await this.o.client.launch([offer.id], infos, { refuse_seconds: 1 });
         this.tasksLaunched += infos.length;
+        for (const t of infos) this.taskExecutor.set(t.task_id.value, `${agentId}/${exec!.info.executor_id.value}`);
         this.liveExecutors.set(agentId, exec!.info);
         this.o.logger.debug(`launched ${infos.length} tasks on ${offer.hostname} (executor ${exec!.info.executor_id.value}${exec!.live ? ', running' : ', new'})`);
       } catch (e) {
@@ -291,7 +308,11 @@ export class MesosBackend extends EventEmitter {
     const agentId = status.agent_id?.value;
     this.unanswered.delete(id);
     if (status.state !== 'TASK_STAGING') this.started.add(id);
-    if (status.state === 'TASK_RUNNING') this.reachedRunning.add(id);
+    if (status.state === 'TASK_RUNNING') {
+      this.reachedRunning.add(id);
+      const key = this.taskExecutor.get(id) ?? (agentId && status.executor_id ? `${agentId}/${status.executor_id.value}` : undefined);
+      if (key) this.executorRan.add(key);
+    }
     if (status.state === 'TASK_FINISHED' && !status.data?.length && !status.uuid?.length && this.o.fw.ledger.task(id)) {
       if (!this.finishedNoData.has(id)) this.finishedNoData.set(id, this.now());
       this.o.logger.debug(`task ${id} reported finished without its result; waiting for the agent's update`);
@@ -310,6 +331,7 @@ export class MesosBackend extends EventEmitter {
     if (!this.o.fw.ledger.task(id)) {
       this.started.delete(id);
       this.reachedRunning.delete(id);
+      this.taskExecutor.delete(id);
     }
     this.acknowledge(status);
     this.maybeRevive();

@@ -88,7 +88,7 @@ describe('Mesos backend (against a recording client)', () => {
     client = new FakeClient();
     backend = new MesosBackend({
       fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: () => now,
-      executor: TEMPLATE, executorHint: 'Set --executor-node (PI_MESOS_EXECUTOR_NODE).',
+      executor: TEMPLATE, executorHint: 'Set --executor-node (PI_MESOS_EXECUTOR_NODE).', fetchHint: 'check --executor-url-host.',
       taskCpus: 0.95, taskMemMb: 32, reviveIntervalMs: 5000, stagingTimeoutMs: 60_000,
       callRetryMs: 1, callRetryMaxMs: 2, reconcileRetryMs: 5000, reconcileRetryMaxMs: 20_000, agentBackoffMs: 30_000,
     });
@@ -359,5 +359,21 @@ describe('Mesos backend (against a recording client)', () => {
     client.emit('offers', [offer('o2', 'a1', 1, 1024)]);
     await waitFor(() => client.launched.length === 2, 2000, 'relaunch');
     expect(client.launched[1].task_id.value).to.match(/^pi\.0\.320\.0\./);
+  });
+
+  it('backs off an agent whose executor dies before running any task (a failed fetch), but not one whose executor ran tasks', async () => {
+    await setUp(32 * 1000);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024), offer('o2', 'a2', 1, 1024)]);
+    await waitFor(() => client.launched.length === 2, 2000, 'launch');
+    const [t1, t2] = client.launched;
+    client.emit('update', { task_id: t2.task_id, agent_id: t2.agent_id, state: 'TASK_RUNNING', uuid: Buffer.alloc(16, 7) });
+    await waitFor(() => client.of('acknowledge').length === 1, 2000, 'ack');
+    client.failure({ agent_id: { value: 'a1' }, executor_id: t1.executor!.executor_id, status: 1 << 8 });
+    client.failure({ agent_id: { value: 'a2' }, executor_id: t2.executor!.executor_id, status: 9 });
+    expect(logger.has('error', /executor could not start on agent a1\.lan: it ended before running a task \(exit status 1; a fetch that failed is exit status 1\)\. check --executor-url-host\./)).to.equal(true);
+    expect(logger.has('error', /could not start on agent a2/)).to.equal(false);
+    expect(logger.has('warn', /executor \S+ on agent a2 ended: signal 9/)).to.equal(true);
+    client.emit('offers', [offer('o3', 'a1', 1, 1024)]);
+    await waitFor(() => client.of('decline').length === 1, 2000, 'a1 declined');
   });
 });

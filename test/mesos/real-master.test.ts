@@ -51,9 +51,10 @@ describe(`against a real Mesos master (${MASTER ? `MESOS_MASTER=${MASTER}` : 'sk
       expect(info.frameworkId).to.be.a('string').and.not.equal('');
       expect(info.heartbeatIntervalSeconds).to.be.greaterThan(0);
       await heartbeat; // Mesos sends the first one right after SUBSCRIBED
+      // Listen before asking: a real master answers at once, before the call's own response.
+      const answer = nextEvent<[TaskStatus]>(c, 'update', 30000, (s: TaskStatus) => s.task_id.value === 'pi-mesos-no-such-task');
       const res = await c.reconcile([{ task_id: 'pi-mesos-no-such-task' }]);
       expect(res.status).to.equal(202);
-      const answer = nextEvent<[TaskStatus]>(c, 'update', 30000, (s: TaskStatus) => s.task_id.value === 'pi-mesos-no-such-task');
       const [status] = await answer;
       expect(['TASK_LOST', 'TASK_UNKNOWN']).to.include(status.state);
       expect(status.uuid).to.equal(undefined);

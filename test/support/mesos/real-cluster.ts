@@ -106,6 +106,9 @@ export async function startRealCluster(opts: RealClusterOptions = {}): Promise<R
   if (reason) throw new Error(`real Mesos unavailable: ${reason}`);
   const agents = opts.agents ?? 2;
   const workDir = opts.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pi-mesos-real-'));
+  // The fetcher and executors run as the task's user (nobody by default): the sandboxes below
+  // must be reachable for it, as /var/lib/mesos is on a real agent (mkdtemp makes 0700).
+  fs.chmodSync(workDir, 0o755);
   const port = await freePortRange(agents);
   const env: NodeJS.ProcessEnv = { ...process.env, MESOS_MASTER_PORT: String(port), MESOS_AGENTS: String(agents) };
   for (const [i, r] of Object.entries(opts.resources ?? {})) env[`MESOS_AGENT_RESOURCES_${i}`] = r;

@@ -44,6 +44,8 @@ export async function startPiTestBed(options: TestClusterOptions = {}, agentSpec
   { cpus: 3, mem: 2048, duty: 1 },
 ]): Promise<PiTestBed> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-e2e-'));
+  // Agents run executors as the task user (nobody), as Mesos does: its launcher must be reachable.
+  await fs.chmod(dir, 0o755);
   const launcher = await writeExecutorLauncher(dir);
   const cluster = new TestMesosCluster({ heartbeatIntervalSeconds: 0.5, statusUpdateRetryMs: 300, ...options });
   await cluster.start();

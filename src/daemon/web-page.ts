@@ -99,8 +99,9 @@ figure { margin: 0; flex: 1 1 16rem; max-width: 100%; }
 figure img { width: 100%; height: auto; image-rendering: pixelated; display: block; background: #000; }
 figcaption { color: var(--dim); font-size: 0.85rem; }
 .table { overflow-x: auto; }
-table { border-collapse: collapse; min-width: 100%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 0.2rem 0.6rem 0.2rem 0; white-space: nowrap; }
+table { border-collapse: collapse; min-width: 100%; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
+caption { text-align: left; color: var(--dim); font-size: 0.85rem; }
+th, td { text-align: left; padding: 0.2rem 0.5rem 0.2rem 0; white-space: nowrap; }
 th { color: var(--dim); font-weight: 400; }
 .offline { color: #c33; font-weight: 600; }
 #conn { color: #c33; }
@@ -221,7 +222,8 @@ export function webPageHtml(view: WebView | null, frameworkName = 'pi-mesos'): s
 </dl>
 <div id="panels">${panels}</div>
 <div class="table"><table>
-<thead><tr><th>agent</th><th>CPUs (ours+others/total)</th><th>memory</th></tr></thead>
+<caption>pi-mesos + other frameworks / total</caption>
+<thead><tr><th>agent</th><th>CPUs</th><th>memory</th></tr></thead>
 <tbody id="agents">${rows}</tbody>
 </table></div>
 <script>${SCRIPT}</script>

@@ -9,6 +9,26 @@ export interface OurUse {
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /**
+ * Our share of each agent: every live executor of ours (GET_AGENTS counts executors in
+ * allocated_resources, idle or not) plus the tasks in flight. Without the idle executors, their
+ * CPUs and memory would show as another framework's use.
+ */
+export function ourUse(
+  executors: Iterable<[agentId: string, share: { cpus: number; memMb: number }]>,
+  tasks: Iterable<{ agentId: string }>,
+  task: { cpus: number; memMb: number },
+  executor: { cpus: number; memMb: number },
+): OurUse {
+  const byAgent = new Map<string, { cpus: number; memMb: number }>();
+  for (const [agentId, share] of executors) byAgent.set(agentId, { ...share });
+  for (const t of tasks) {
+    const u = byAgent.get(t.agentId) ?? { ...executor };
+    byAgent.set(t.agentId, { cpus: u.cpus + task.cpus, memMb: u.memMb + task.memMb });
+  }
+  return { byAgent };
+}
+
+/**
  * The cluster page from the master's GET_AGENTS answer and what pi-mesos itself runs: "used by
  * others" is what the master has allocated minus our share. Agents seen before and now missing or
  * inactive stay listed, marked offline, so a lost Pi is visible rather than silently gone.

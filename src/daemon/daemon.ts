@@ -13,7 +13,7 @@ import { scalarSum } from '../mesos/resources';
 import type { EnvironmentVariable, FrameworkInfo } from '../mesos/types';
 import type { ExecutorTemplate } from '../framework/executor-identity';
 import { scaleFor } from '../pi/precision';
-import { ClusterTracker } from './cluster-view';
+import { ClusterTracker, ourUse } from './cluster-view';
 import { Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
 import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
@@ -265,15 +265,10 @@ export class Daemon {
       const agents = await this.operator.getAgents();
       // GET_AGENTS counts executors in allocated_resources: an idle executor of ours is our use,
       // not another framework's.
-      const byAgent = new Map<string, { cpus: number; memMb: number }>();
-      for (const [agentId, info] of this.mesos?.liveExecutors ?? []) {
-        byAgent.set(agentId, { cpus: scalarSum(info.resources, 'cpus'), memMb: scalarSum(info.resources, 'mem') });
-      }
-      for (const t of this.fw.ledger.tasks()) {
-        const u = byAgent.get(t.agentId) ?? { cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB };
-        byAgent.set(t.agentId, { cpus: u.cpus + TASK_CPUS, memMb: u.memMb + TASK_MEM_MB });
-      }
-      this.cluster.update(agents, { byAgent });
+      const executors = [...this.mesos?.liveExecutors ?? []].map(([agentId, info]): [string, { cpus: number; memMb: number }] =>
+        [agentId, { cpus: scalarSum(info.resources, 'cpus'), memMb: scalarSum(info.resources, 'mem') }]);
+      this.cluster.update(agents, ourUse(executors, this.fw.ledger.tasks(),
+        { cpus: TASK_CPUS, memMb: TASK_MEM_MB }, { cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB }));
     } catch (e) {
       this.logger.debug(`GET_AGENTS failed: ${(e as Error).message}`);
     }

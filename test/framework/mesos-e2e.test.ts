@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as os from 'os';
 import { startDaemon } from '../support/daemon-process';
 import { daemonArgs, expectExactRun, PiTestBed, readFrameworkState, startPiTestBed } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
@@ -14,12 +15,14 @@ describe('pi framework on Mesos, end to end', function () {
 
   it('spreads ranges over agents of different sizes and speeds and adds them up exactly', async () => {
     bed = await startPiTestBed();
-    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX));
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX, ['--http', '0.0.0.0:0']));
     const end = await d.exited;
     expect(end.code, d.output()).to.equal(0);
     const s = await expectExactRun(bed.stateDir, MAX);
     const fw = bed.cluster.framework()!;
     expect(s.frameworkId).to.equal(fw.id);
+    // Mesos's UI links it for people on other machines: this host's name, never 0.0.0.0.
+    expect(fw.info.webui_url).to.match(new RegExp(`^http://${os.hostname().replace(/\./g, '\\.')}:[1-9]\\d*/$`));
     expect(fw.info.checkpoint).to.equal(true);
     expect(fw.info.failover_timeout).to.equal(604800);
     const agentsUsed = new Set([...bed.cluster.tasks.values()].map((t) => t.agentId));

@@ -6,14 +6,18 @@ NPM     ?= npm
 # Install layout (see README.md, "Run on your Pi"). The unit goes to $(PREFIX)/lib/systemd/system,
 # which systemd searches for /usr/local and /usr, so /etc/systemd/system stays the admin's for
 # drop-ins and overrides. The node binary is fixed at install time: the service's PATH is not
-# a login shell's (nvm and friends are not on it).
+# a login shell's (nvm and friends are not on it). By default it is the node that built the tree
+# (`make` records it in dist/.node), since `sudo make install` sees root's PATH, where that node
+# is often missing or an older one (bookworm's own nodejs is 18).
 SYSCONFDIR ?= /etc
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib/pi-mesos
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
-NODE       ?= $(shell command -v node)
+NODE       ?= $(shell cat dist/.node 2>/dev/null || command -v node)
+# Create the i2c group when it is missing (see install); packagers staging into DESTDIR get no.
+CREATE_I2C_GROUP ?= $(if $(DESTDIR),no,yes)
 
-.PHONY: all build test run bench install uninstall clean
+.PHONY: all build test test-systemd run bench install uninstall clean
 
 all: build
 
@@ -23,9 +27,15 @@ node_modules: package.json package-lock.json
 
 build: node_modules
 	$(NPM) run build
+	node -p process.execPath > dist/.node
 
 test: node_modules
 	$(NPM) test
+
+# The unit under a real systemd: a Debian bookworm container booted with systemd-nspawn (root
+# only; it says skipped elsewhere). See test/systemd/run.sh.
+test-systemd: build
+	bash test/systemd/run.sh
 
 run: build
 	node dist/src/daemon/main.js --master local --display terminal
@@ -37,6 +47,8 @@ bench: build
 install:
 	@test -f dist/src/daemon/main.js || { echo "make install: nothing built; run 'make' first" >&2; exit 1; }
 	@test -n "$(NODE)" || { echo "make install: node not found; pass NODE=/path/to/node" >&2; exit 1; }
+	@'$(NODE)' -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null || \
+		{ echo "make install: $(NODE) is not Node.js 20 or newer ($$('$(NODE)' --version 2>&1)); pass NODE=/path/to/node20" >&2; exit 1; }
 	@case '$(LIBDIR)' in */pi-mesos) ;; *) echo "make install: LIBDIR must end in /pi-mesos (it is replaced as a whole)" >&2; exit 1;; esac
 	rm -rf '$(DESTDIR)$(LIBDIR)'
 	install -d '$(DESTDIR)$(LIBDIR)/dist' '$(DESTDIR)$(LIBDIR)/node_modules' '$(DESTDIR)$(BINDIR)' \
@@ -64,7 +76,13 @@ install:
 	else \
 		install -m 0644 systemd/pi-mesos.default '$(DESTDIR)$(SYSCONFDIR)/default/pi-mesos'; \
 	fi
-	@echo "installed; now: sudo systemctl daemon-reload && sudo systemctl enable --now pi-mesos"
+	@# The unit's SupplementaryGroups=i2c: Raspberry Pi OS and Debian's i2c-tools create this group
+	@# (with a udev rule giving it /dev/i2c-*); plain Debian has none, and systemd would refuse to
+	@# start the unit (216/GROUP). Not for staged installs: the package's own scripts do that.
+	@if [ '$(CREATE_I2C_GROUP)' = yes ] && ! getent group i2c >/dev/null; then \
+		groupadd --system i2c && echo "created the system group i2c (the unit's SupplementaryGroups=i2c; a panel's /dev/i2c-N must belong to it)"; \
+	fi
+	@echo "installed (node: $(NODE)); now: sudo systemctl daemon-reload && sudo systemctl enable --now pi-mesos"
 
 # Leaves $(SYSCONFDIR)/default/pi-mesos (settings) and /var/lib/pi-mesos (state) alone.
 uninstall:

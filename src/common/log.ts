@@ -188,3 +188,19 @@ export function describeError(err: unknown): string {
 export function parseLogLevel(text: string): LogLevel | null {
   return (LEVELS as readonly string[]).includes(text) ? (text as LogLevel) : null;
 }
+
+/**
+ * Writes a reason the process is about to exit for, before (or without) a DaemonLogger: at err
+ * priority ("<3>") when stderr is journald's stream, so `journalctl -p err` shows it, else as
+ * "pi-mesos: <text>" for a shell.
+ */
+export function writeFatal(text: string, opts: { env?: NodeJS.ProcessEnv; out?: LogSink; journal?: boolean } = {}): void {
+  const journal = opts.journal ?? journalStreamMatches(opts.env ?? process.env, 2);
+  const lines = text.split('\n');
+  const block = journal ? lines.map((l) => `<3>${l}`).join('\n') : `pi-mesos: ${lines.join('\n')}`;
+  try {
+    (opts.out ?? process.stderr).write(block + '\n');
+  } catch {
+    // stderr gone: nothing sensible left to do.
+  }
+}

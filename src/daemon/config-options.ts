@@ -53,8 +53,13 @@ export const OPTIONS: OptionDef[] = [
     help: 'What the panel shows after the daemon stops.' },
   { flag: 'precision', arg: 'DIGITS', def: String(DEFAULT_PRECISION), env: true,
     help: 'Decimal digits carried by every partial sum (10..10000); bounds the digits that can be certified.' },
-  { flag: 'target-task-seconds', arg: 'SECONDS', def: '10', env: true,
-    help: 'Planned run time of one task (1..3600); the planner sizes term ranges from measured throughput.' },
+  { flag: 'target-task-seconds', arg: 'SECONDS', def: '300', env: true,
+    help: 'Planned run time of one Mesos task (1..86400). A task holds ranges of --target-range-seconds and reports '
+      + 'each finished one in a status update, so a long task pays the launch gap (up to the master\'s allocation '
+      + 'interval, 1 s by default) once and loses at most one range to a fault.' },
+  { flag: 'target-range-seconds', arg: 'SECONDS', def: '10', env: true,
+    help: 'Planned compute time of one range of terms (0.1..3600): what a fault costs at most, and how often progress '
+      + 'is reported. The planner sizes ranges from each agent\'s measured throughput. Local mode runs one range per task.' },
   { flag: 'max-terms', arg: 'N', def: 'unlimited', env: true,
     help: 'Stop launching once the finished prefix reaches N terms (for tests and demos).' },
   { flag: 'max-task-terms', arg: 'N', def: 'unlimited', env: true,
@@ -81,11 +86,39 @@ export const OPTIONS: OptionDef[] = [
   { flag: 'log-level', arg: 'LEVEL', def: 'info', env: true, help: 'error | warn | notice | info | debug.' },
   { flag: 'wire-format', arg: 'protobuf|json', def: 'protobuf', env: true,
     help: 'Encoding of the Mesos v1 HTTP API calls and events.' },
-  { flag: 'teardown', arg: null, def: 'off', env: true,
-    help: 'On stop, tear the framework down (Mesos kills its tasks and forgets it) instead of leaving it to fail over.' },
+  { flag: 'environment-file', arg: 'PATH', def: 'none', env: false,
+    help: '(Not --env-file: Node 20 takes that for itself wherever it appears on its command line.) '
+      + 'Take the PI_MESOS_* settings from this KEY=value file (as the unit\'s EnvironmentFile= does) instead '
+      + 'of the environment; SIGHUP re-reads it. `pi-mesos --environment-file /etc/default/pi-mesos --check-config` '
+      + 'checks what the service would get.' },
+  { flag: 'teardown', arg: null, def: 'off', env: false,
+    help: 'One-shot command, not a setting: subscribe with the framework ID stored in the state directory, '
+      + 'tear that framework down (Mesos kills its tasks and forgets it), forget the ID and exit 0. Needs a '
+      + 'Mesos master; stop the service first (it holds the state directory). Refused in the environment.' },
   { flag: 'check-config', arg: null, def: 'off', env: false,
-    help: 'Validate the configuration, print it, and exit (0 if valid, 78 if not).' },
+    help: 'Check everything a start checks (settings, secret file, state directory and its checkpoint, '
+      + 'the HTTP address, the display\'s driver) without starting; print the effective settings and exit '
+      + '0, or name the problem and exit with the status a start would have.' },
+  { flag: 'version', arg: null, def: 'off', env: false, help: 'Print the version and exit.' },
   { flag: 'help', arg: null, def: 'off', env: false, help: 'Show this help and exit.' },
+];
+
+/** sysexits.h statuses the daemon exits with, for --help and the README. */
+export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
+  { code: 0, meaning: 'stopped by SIGTERM/SIGINT, run complete (--max-terms), or --teardown done' },
+  { code: 1, meaning: 'Mesos refused the framework for good (e.g. removed after its failover timeout); the unit restarts' },
+  { code: 69, meaning: 'EX_UNAVAILABLE: the --http address is in use or not on this machine; the unit restarts (5 times in 5 minutes)' },
+  { code: 70, meaning: 'EX_SOFTWARE: an internal error, logged with its stack; the unit restarts' },
+  { code: 78, meaning: 'EX_CONFIG: a bad setting, a secret file others can read, a checkpoint of another precision, or '
+    + 'the state directory in use by another pi-mesos; the unit does not restart (RestartPreventExitStatus=78)' },
+];
+
+/** What the daemon does on each signal, for --help and the README. */
+export const SIGNALS: readonly { signal: string; meaning: string }[] = [
+  { signal: 'SIGTERM, SIGINT', meaning: 'stop: STOPPING=1, stop launching, checkpoint, final display frame, exit 0; '
+    + 'the Mesos framework stays registered and its tasks run on until the next start adopts them' },
+  { signal: 'SIGHUP', meaning: 're-read the settings (from --environment-file or PI_MESOS_ENV_FILE), apply the display '
+    + 'settings and the log level, reopen the display; bad new settings are logged and the old ones kept' },
 ];
 
 export const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
@@ -127,7 +160,9 @@ export function helpText(): string {
     const env = o.env ? `  [${envName(o.flag)}]` : '';
     return `  ${sig}${env}\n${wrap(`${o.help} Default: ${o.def}.`, 92, '      ')}`;
   });
-  return [...head, ...body, ''].join('\n');
+  const exits = ['', 'Exit status:', ...EXIT_CODES.map((e) => `  ${String(e.code).padEnd(2)}  ${wrap(e.meaning, 86, '').replace(/\n/g, '\n      ')}`)];
+  const signals = ['', 'Signals:', ...SIGNALS.map((s) => `  ${s.signal}\n${wrap(s.meaning, 92, '      ')}`)];
+  return [...head, ...body, ...exits, ...signals, ''].join('\n');
 }
 
 /** The environment variables the configuration reads, in --help order (for the shipped env file). */

@@ -4,13 +4,15 @@
 // surfacing an hour later inside the framework. main.ts exits EX_CONFIG on ConfigError, and the
 // unit's RestartPreventExitStatus keeps systemd from restarting into the same mistake.
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { LogLevel } from '../common/logger';
 import { DisplaySpec, parseDimSchedule, parseDisplaySpec } from '../display/index';
 import { BY_FLAG, DEFAULT_PRECISION, OPTIONS, envName } from './config-options';
+import { readEnvironmentFile } from './env-file';
 
-export { DEFAULT_PRECISION, envName, environmentVariables, helpText } from './config-options';
+export { DEFAULT_PRECISION, EXIT_CODES, SIGNALS, envName, environmentVariables, helpText } from './config-options';
 
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
@@ -52,6 +54,8 @@ export interface Config {
   displayOnStop: 'stopped' | 'blank';
   precision: number;
   targetTaskSeconds: number;
+  /** Planned compute time of one range (a task holds targetTaskSeconds / targetRangeSeconds of them). */
+  targetRangeSeconds: number;
   maxTerms: number | null;
   /** Upper bound on the terms of one task (null: only the target duration sizes tasks). */
   maxTaskTerms: number | null;
@@ -98,6 +102,18 @@ export interface ConfigHost {
   homeDir: string;
   cwd: string;
   hostname: string;
+  /** Why the i2c-bus native module cannot be loaded, or null when it can (the panel kinds need it). */
+  i2cBusMissing?: () => string | null;
+}
+
+function i2cBusMissing(): string | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    require('i2c-bus');
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
 }
 
 interface Raw {
@@ -153,6 +169,11 @@ function fromEnv(env: NodeJS.ProcessEnv, raw: Map<string, Raw>, warnings: string
   known.add('PI_MESOS_ENV_FILE');
   for (const name of Object.keys(env)) {
     if (name.startsWith('PI_MESOS_') && !known.has(name)) {
+      // Read on every start of the service, it would end the framework each time.
+      if (name === 'PI_MESOS_TEARDOWN' && env[name] !== '') {
+        throw new ConfigError('teardown', env[name] ?? '', 'nothing: --teardown is a one-shot command (stop the service, then '
+          + 'run pi-mesos --teardown), not a setting; remove PI_MESOS_TEARDOWN from the environment file', name);
+      }
       if (name === 'PI_MESOS_SECRET') {
         throw new ConfigError('secret', '(hidden)', 'PI_MESOS_SECRET_FILE=PATH: the environment of a process is readable by its user and leaks into child processes', name);
       }
@@ -308,6 +329,7 @@ export function defaultHost(): ConfigHost {
     homeDir,
     cwd: process.cwd(),
     hostname: os.hostname(),
+    i2cBusMissing,
   };
 }
 
@@ -372,6 +394,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   } catch (e) {
     throw new ConfigError('display', displayRaw.value, `a display spec (${(e as Error).message})`, displayRaw.source);
   }
+  if (display.kind === 'ssd1306' || display.kind === 'sh1106' || display.kind === 'hd44780') {
+    // i2c-bus is an optional dependency: npm skips it where it cannot be built (no C++ toolchain).
+    const missing = (host.i2cBusMissing ?? i2cBusMissing)();
+    if (missing !== null) {
+      throw new ConfigError('display', displayRaw.value, 'a display this installation can drive: the I2C panels need the i2c-bus '
+        + `native module, which is not installed or not built here (${missing}); install a C++ toolchain and python3 `
+        + '(apt install build-essential python3), run npm ci again, or use terminal, png or none', displayRaw.source);
+    }
+  }
   const displayPageSeconds = parseNumber(get('display-page-seconds', '5'), 'display-page-seconds', 1, 3600, false, ' seconds');
   const dimRaw = opt('dim');
   let dim: string | null = null;
@@ -385,7 +416,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   const displayOnStop = parseChoice(get('display-on-stop', 'stopped'), 'display-on-stop', ['stopped', 'blank'] as const);
 
   const precision = parseNumber(get('precision', String(DEFAULT_PRECISION)), 'precision', 10, 10000, true, ' digits');
-  const targetTaskSeconds = parseNumber(get('target-task-seconds', '10'), 'target-task-seconds', 1, 3600, false, ' seconds');
+  const targetTaskSeconds = parseNumber(get('target-task-seconds', '300'), 'target-task-seconds', 1, 86400, false, ' seconds');
+  const targetRangeSeconds = parseNumber(get('target-range-seconds', '10'), 'target-range-seconds', 0.1, 3600, false, ' seconds');
   const maxRaw = opt('max-terms');
   const maxTerms = maxRaw ? parseNumber(maxRaw, 'max-terms', 1, Number.MAX_SAFE_INTEGER, true) : null;
   const maxTaskRaw = opt('max-task-terms');
@@ -423,7 +455,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   let executorUrlHost: string | null = null;
   if (urlHostRaw) {
     const v = urlHostRaw.value.trim();
-    const ok = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^\[[0-9A-Fa-f:.]+\]$/.test(v) || /^[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*$/.test(v);
+    // A name, an IPv4 address, or an IPv6 address (bracketed or not); "host:port" is none of them,
+    // and the URL would carry two ports.
+    const bare = v.replace(/^\[(.*)\]$/, '$1');
+    const ok = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || net.isIP(bare) === 6;
     if (!ok) throw new ConfigError('executor-url-host', urlHostRaw.value, 'a host name or IP address (no port: the port is the one of --http)', urlHostRaw.source);
     executorUrlHost = v.replace(/^\[(.*)\]$/, '$1');
   } else if (http) {
@@ -441,14 +476,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
 
   const logLevel = parseChoice(get('log-level', 'info'), 'log-level', ['error', 'warn', 'notice', 'info', 'debug'] as const);
   const wireFormat = parseChoice(get('wire-format', 'protobuf'), 'wire-format', ['protobuf', 'json'] as const);
-  const teardown = parseBool(get('teardown', 'false'), 'teardown');
+  const teardownRaw = get('teardown', 'false');
+  const teardown = parseBool(teardownRaw, 'teardown');
+  if (teardown && master.kind === 'local') {
+    throw new ConfigError('teardown', teardownRaw.value, 'a Mesos master (--master host:port or zk://...): local mode has no framework to tear down', teardownRaw.source);
+  }
   const checkConfig = parseBool(get('check-config', 'false'), 'check-config');
   const help = parseBool(get('help', 'false'), 'help');
 
   return {
     master, principal, secretFile, secret, caFile, role, frameworkName, user, failoverTimeout, stateDir,
     display, displayText: displayRaw.value.trim(), displayPageSeconds, dim, displayOnStop,
-    precision, targetTaskSeconds, maxTerms, maxTaskTerms, executor, executorNode, executorDuty, executorIdleSeconds, executorUrlHost, http, logLevel, wireFormat,
+    precision, targetTaskSeconds, targetRangeSeconds, maxTerms, maxTaskTerms, executor, executorNode, executorDuty, executorIdleSeconds, executorUrlHost, http, logLevel, wireFormat,
     teardown, checkConfig, help, warnings,
   };
 }
@@ -473,6 +512,7 @@ export function describeConfig(c: Config): string {
     ['display-on-stop', c.displayOnStop],
     ['precision', String(c.precision)],
     ['target-task-seconds', String(c.targetTaskSeconds)],
+    ['target-range-seconds', String(c.targetRangeSeconds)],
     ['max-terms', c.maxTerms === null ? 'unlimited' : String(c.maxTerms)],
     ['max-task-terms', c.maxTaskTerms === null ? 'unlimited' : String(c.maxTaskTerms)],
     ['executor', c.executor.kind === 'fetch' ? 'fetch' : `command:${c.executor.path}`],
@@ -495,4 +535,35 @@ export function formatListen(a: ListenAddress): string {
 /** --help wins over everything else, even over bad values elsewhere on the line. */
 export function wantsHelp(argv: string[]): boolean {
   return argv.some((a) => a === '--help' || a === '-h');
+}
+
+/** --version, like --help, answers whatever else is on the line. */
+export function wantsVersion(argv: string[]): boolean {
+  return argv.some((a) => a === '--version' || a === '-V');
+}
+
+/**
+ * The environment the settings come from: `env` itself, or, with `--environment-file PATH` on the command
+ * line, `env` without its PI_MESOS_* variables plus the file's, with PI_MESOS_ENV_FILE naming it
+ * (what the unit's EnvironmentFile= gives the service, and what SIGHUP re-reads). Throws
+ * ConfigError (field env-file) when the file cannot be read.
+ */
+export function environmentFor(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): NodeJS.ProcessEnv {
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--environment-file') file = argv[i + 1];
+    else if (argv[i].startsWith('--environment-file=')) file = argv[i].slice('--environment-file='.length);
+  }
+  if (file === undefined) return env;
+  if (file === '' || file.startsWith('--')) throw new ConfigError('environment-file', file, 'a value after --environment-file: PATH', '--environment-file');
+  const resolved = path.resolve(cwd, file);
+  let fromFile: Record<string, string>;
+  try {
+    fromFile = readEnvironmentFile(resolved);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ConfigError('environment-file', file, `a readable file of KEY=value lines (${why})`, '--environment-file');
+  }
+  const rest = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('PI_MESOS_')));
+  return { ...rest, ...fromFile, PI_MESOS_ENV_FILE: resolved };
 }

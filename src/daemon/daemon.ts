@@ -5,6 +5,7 @@ import { createDisplay, Display, DisplayModel, webPanelFor } from '../display/in
 import { LocalBackend } from '../framework/local-backend';
 import { MesosBackend } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
+import { measureWorkRate } from '../framework/calibrate';
 import { loadCredentials } from '../mesos/credentials';
 import { createMasterDetector, MasterDetector } from '../mesos/detector';
 import { OperatorClient } from '../mesos/operator';
@@ -19,6 +20,18 @@ import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from '.
 import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
 import { SystemdNotifier } from './notify';
+import { lockStateDir, StateLock } from './state-lock';
+
+/** sysexits.h EX_UNAVAILABLE: something the daemon needs from this machine is taken or missing. */
+export const EX_UNAVAILABLE = 69;
+
+/** A start that cannot go on, with the status to exit with and one line saying why. */
+export class StartupError extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
 
 /** How often the display model is rebuilt; drivers cap their own refresh and send only changes. */
 const MODEL_INTERVAL_MS = 500;
@@ -56,6 +69,7 @@ export class Daemon {
   private readonly updatesByState: Record<string, number> = {};
   private loopLagMs = 0;
   private bundleDigest?: string;
+  private lock?: StateLock;
   private stopped = false;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
@@ -85,11 +99,17 @@ export class Daemon {
 
   async start(): Promise<void> {
     const c = this.config;
+    // Before the checkpoint is even read: a second daemon must not touch it.
+    this.lock = await lockStateDir(c.stateDir);
+    const scale = scaleFor(c.precision);
     this.fw = await PiFramework.open({
-      scale: scaleFor(c.precision),
+      scale,
+      defaultWorkRate: measureWorkRate(scale),
       stateDir: c.stateDir,
       logger: this.logger,
-      targetTaskSeconds: c.targetTaskSeconds,
+      // Local workers take the next range the moment one ends: one range per task there.
+      targetTaskSeconds: c.master.kind === 'local' ? Math.min(c.targetTaskSeconds, c.targetRangeSeconds) : c.targetTaskSeconds,
+      targetRangeSeconds: c.targetRangeSeconds,
       maxTerms: c.maxTerms ?? undefined,
       maxTaskTerms: c.maxTaskTerms ?? undefined,
     });
@@ -97,6 +117,11 @@ export class Daemon {
       this.logger.notice(`run complete: ${this.fw.ledger.acc.prefixEnd} terms, π = ${this.fw.certified().certified}`);
       this.resolveFinished('complete');
     });
+    if (c.teardown && !this.fw.frameworkId) {
+      this.logger.notice(`--teardown: no framework ID stored in ${c.stateDir}; nothing to tear down`);
+      this.resolveFinished('teardown');
+      return;
+    }
     this.watchEventLoop();
     if (c.http) await this.startHttp();
     if (c.master.kind === 'local') {
@@ -161,18 +186,30 @@ export class Daemon {
         taskUpdatesByState: this.updatesByState,
         tasksRunning: this.mesos?.tasksRunning ?? this.local?.pool.running ?? 0,
         tasksLaunched: this.mesos?.tasksLaunched ?? this.local?.tasksLaunched ?? 0,
+        rangesFinished: this.fw?.tasksFinished ?? 0,
         termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
         termsPerSecond: this.fw?.throughput.rate() ?? 0,
         certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),
         displayBusErrors: this.display.busErrors ?? 0,
         masterReconnects: this.client?.state.reconnects ?? 0,
         subscribed: this.client ? this.client.subscribed : true,
+        version: packageVersion(),
       }),
       executorDir,
       panel: () => webPanelFor(this.config.display),
       frameworkName: this.config.frameworkName,
     });
-    await this.http.start();
+    try {
+      await this.http.start();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+        // A stack trace would only hide the one thing to fix.
+        this.http = undefined;
+        throw new StartupError(EX_UNAVAILABLE, `${(e as Error).message}; set another address with --http (PI_MESOS_HTTP), or off`);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -184,8 +221,10 @@ export class Daemon {
     const c = this.config;
     const env: EnvironmentVariable[] = [
       { name: 'PI_MESOS_VERSION', type: 'VALUE', value: packageVersion() },
-      { name: 'PI_MESOS_EXECUTOR_DUTY', type: 'VALUE', value: String(c.executorDuty) },
-      { name: 'PI_MESOS_EXECUTOR_IDLE_SECONDS', type: 'VALUE', value: String(c.executorIdleSeconds) },
+      // Defaults: an agent's own PI_MESOS_EXECUTOR_DUTY / _IDLE_SECONDS (its
+      // --executor_environment_variables) still win there, for a Pi that runs hotter than the rest.
+      { name: 'PI_MESOS_EXECUTOR_DUTY_DEFAULT', type: 'VALUE', value: String(c.executorDuty) },
+      { name: 'PI_MESOS_EXECUTOR_IDLE_SECONDS_DEFAULT', type: 'VALUE', value: String(c.executorIdleSeconds) },
       { name: 'PI_MESOS_LOG_LEVEL', type: 'VALUE', value: c.logLevel },
     ];
     let command;
@@ -386,6 +425,7 @@ export class Daemon {
     await this.display.close(this.config.displayOnStop).catch((e) => this.logger.error('display close failed', e));
     await this.http?.close();
     this.notifier.close();
+    await this.lock?.release();
     this.resolveFinished('stopped');
   }
 }

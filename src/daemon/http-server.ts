@@ -33,12 +33,16 @@ export interface DaemonMetrics {
   taskUpdatesByState: Record<string, number>;
   tasksRunning: number;
   tasksLaunched: number;
+  /** Ranges whose results were merged (a task of several ranges reports each). */
+  rangesFinished?: number;
   termsDone: number;
   termsPerSecond: number;
   certifiedDigits: number;
   displayBusErrors: number;
   masterReconnects: number;
   subscribed: boolean;
+  /** pi-mesos's version, for pi_mesos_build_info (the node version is this process's). */
+  version?: string;
 }
 
 export interface HttpServerOptions {
@@ -110,12 +114,15 @@ export function daemonMetricFamilies(m: DaemonMetrics): MetricFamily[] {
         .map(([state, value]) => ({ labels: { state }, value })),
     },
     one('pi_mesos_tasks_running', 'gauge', 'Tasks running now.', m.tasksRunning),
+    one('pi_mesos_ranges_finished_total', 'counter', 'Ranges of terms whose exact results were merged.', m.rangesFinished ?? 0),
     one('pi_mesos_terms_done', 'gauge', 'Terms in the contiguous finished prefix [0, N).', m.termsDone),
     one('pi_mesos_terms_per_second', 'gauge', 'Terms computed per second, recent average.', m.termsPerSecond),
     one('pi_mesos_certified_digits', 'gauge', 'Decimal digits of pi certified correct (after the point).', m.certifiedDigits),
     one('pi_mesos_display_bus_errors_total', 'counter', 'I2C errors of the display.', m.displayBusErrors),
     one('pi_mesos_master_reconnects_total', 'counter', 'Re-subscriptions to the Mesos master after a lost stream.', m.masterReconnects),
     one('pi_mesos_subscribed', 'gauge', '1 while subscribed to a Mesos master (or running in local mode).', m.subscribed ? 1 : 0),
+    { name: 'pi_mesos_build_info', type: 'gauge', help: 'Always 1; the labels name the running pi-mesos and Node.js versions.',
+      samples: [{ labels: { version: m.version ?? 'unknown', node: process.version }, value: 1 }] },
   ];
 }
 

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-import { readEnvironmentFile } from './env-file';
 import { packageVersion } from './executor-bundle';
-import { Config, ConfigError, describeConfig, EX_CONFIG, helpText, loadConfig, wantsHelp } from './config';
-import { Daemon } from './daemon';
-import { DaemonLogger } from '../common/log';
+import { Config, ConfigError, describeConfig, environmentFor, EX_CONFIG, helpText, loadConfig, wantsHelp, wantsVersion } from './config';
+import { Daemon, StartupError } from './daemon';
+import { preflight } from './preflight';
+import { StateLockError } from './state-lock';
+import { DaemonLogger, writeFatal } from '../common/log';
 import { LedgerMismatchError } from '../framework/ledger';
 import { CredentialsError } from '../mesos/credentials';
 
 /** EX_SOFTWARE: an internal error; systemd restarts the service (Restart=on-failure). */
 const EX_SOFTWARE = 70;
+
+/** `pi-mesos --version`, and the head of the start-up line: this build and the node running it. */
+export function versionText(): string {
+  return `pi-mesos ${packageVersion()} (node ${process.version})`;
+}
 
 /**
  * The configuration again, for SIGHUP: flags as started, the environment re-read from
@@ -18,14 +24,12 @@ const EX_SOFTWARE = 70;
 function reloadConfig(argv: string[], logger: DaemonLogger): Config | undefined {
   const file = process.env.PI_MESOS_ENV_FILE;
   let env: NodeJS.ProcessEnv = process.env;
-  if (file) {
-    try {
-      const fresh = readEnvironmentFile(file);
-      env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PI_MESOS_') || k === 'PI_MESOS_ENV_FILE')), ...fresh };
-    } catch (e) {
-      logger.error(`SIGHUP: cannot read ${file}; keeping the current settings`, e);
-      return undefined;
-    }
+  try {
+    // --environment-file on the command line names the file itself; else the unit's PI_MESOS_ENV_FILE.
+    env = environmentFor(argv.some((a) => a === '--environment-file' || a.startsWith('--environment-file=')) || !file ? argv : [...argv, '--environment-file', file], process.env);
+  } catch (e) {
+    logger.error(`SIGHUP: ${(e as Error).message}; keeping the current settings`);
+    return undefined;
   }
   try {
     const next = loadConfig(argv, env);
@@ -43,19 +47,30 @@ async function main(): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
+  if (wantsVersion(argv)) {
+    process.stdout.write(versionText() + '\n');
+    return 0;
+  }
   let config;
+  let env: NodeJS.ProcessEnv;
   try {
-    config = loadConfig(argv, process.env);
+    env = environmentFor(argv, process.env);
+    config = loadConfig(argv, env);
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`pi-mesos: ${e.message}\n`);
+      writeFatal(e.message);
       return EX_CONFIG;
     }
     throw e;
   }
+  // SIGHUP re-reads the file given with --environment-file.
+  if (env.PI_MESOS_ENV_FILE) process.env.PI_MESOS_ENV_FILE = env.PI_MESOS_ENV_FILE;
   if (config.checkConfig) {
+    const result = await preflight(config);
     process.stdout.write(describeConfig(config));
-    return 0;
+    for (const w of [...config.warnings, ...result.notes]) process.stderr.write(`pi-mesos: warning: ${w}\n`);
+    for (const p of result.problems) writeFatal(p.message);
+    return result.problems[0]?.exitCode ?? 0;
   }
   const logger = new DaemonLogger({ level: config.logLevel });
   logger.info(startLine(config));
@@ -87,11 +102,18 @@ async function main(): Promise<number> {
   try {
     await daemon.start();
   } catch (e) {
-    // Both are configuration problems: restarting would not help (the unit does not restart on 78).
-    if (e instanceof LedgerMismatchError || e instanceof CredentialsError) {
+    // Configuration problems: restarting would not help (the unit does not restart on 78).
+    if (e instanceof LedgerMismatchError || e instanceof CredentialsError || e instanceof StateLockError) {
       logger.error(e.message);
       await daemon.stop();
+      logger.close();
       return EX_CONFIG;
+    }
+    if (e instanceof StartupError) {
+      logger.error(e.message);
+      await daemon.stop();
+      logger.close();
+      return e.exitCode;
     }
     throw e;
   }
@@ -106,15 +128,15 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`pi-mesos: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    writeFatal(e instanceof Error ? e.stack ?? e.message : String(e));
     process.exit(EX_SOFTWARE);
   },
 );
 
 /** The start-up line: what this run is, where, and as whom its tasks run on the agents. */
 export function startLine(c: Config): string {
-  if (c.master.kind === 'local') return `pi-mesos ${packageVersion()} starting: local[${c.master.workers}], precision ${c.precision}, state in ${c.stateDir}`;
+  if (c.master.kind === 'local') return `${versionText()} starting: local[${c.master.workers}], precision ${c.precision}, state in ${c.stateDir}`;
   const master = c.master.kind === 'zk' ? c.master.url : c.master.masters.join(',');
   const executor = c.executor.kind === 'fetch' ? `fetched, run by ${c.executorNode}` : `command:${c.executor.path}`;
-  return `pi-mesos ${packageVersion()} starting: master ${master}, role ${c.role}, tasks run as user ${c.user} on the agents, executor ${executor}, precision ${c.precision}, state in ${c.stateDir}`;
+  return `${versionText()} starting: master ${master}, role ${c.role}, tasks run as user ${c.user} on the agents, executor ${executor}, precision ${c.precision}, state in ${c.stateDir}`;
 }

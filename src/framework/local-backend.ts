@@ -61,7 +61,13 @@ export class LocalBackend {
   private launch(taskId: string, payload: Buffer): void {
     this.tasksLaunched++;
     const job = this.pool.run(taskId, payload).then(async (outcome) => {
-      if (outcome.kind === 'killed' && this.stopping) return; // shutdown: requeued on next start
+      if (outcome.kind === 'killed' && this.stopping) {
+        // Ended by our own shutdown, not by its range: back to the queue at the same attempt and
+        // with no back-off (as a blameless update does), before the final checkpoint. Counted as
+        // a failure, rapid restarts pushed one range to attempt 5 and minutes of back-off.
+        this.fw.ledger.fail(taskId, () => 0, true);
+        return;
+      }
       if (outcome.kind === 'finished') {
         await this.fw.onUpdate({ taskId, state: 'TASK_FINISHED', agentId: LOCAL_AGENT, data: outcome.result });
       } else {

@@ -98,6 +98,11 @@ export interface ZooKeeperDetectorOptions {
   preferHostname?: boolean;
   sessionTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Milliseconds without a connection before "ZooKeeper at … does not answer" is logged, and
+   * between repeats of it (the logger folds repeats into one summary line). Default 10000.
+   */
+  unreachableWarnMs?: number;
 }
 
 /** The base URL of a master from the MasterInfo JSON Mesos writes into ZooKeeper. */
@@ -132,6 +137,8 @@ export class ZooKeeperMasterDetector extends MasterDetector {
   private stopped = true;
   private generation = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private unreachableTimer: NodeJS.Timeout | undefined;
+  private saidUnreachable = false;
 
   constructor(private readonly options: ZooKeeperDetectorOptions) {
     super();
@@ -158,6 +165,7 @@ export class ZooKeeperMasterDetector extends MasterDetector {
     this.generation++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.clearUnreachable();
     const client = this.client;
     this.client = undefined;
     client?.removeAllListeners();
@@ -172,8 +180,18 @@ export class ZooKeeperMasterDetector extends MasterDetector {
     });
     if (this.options.auth) client.addAuthInfo('digest', Buffer.from(this.options.auth));
     this.client = client;
+    // The client retries an unreachable server silently for ever; without this the only sign
+    // would be the scheduler's "no leading master known yet".
+    this.clearUnreachable();
+    this.unreachableTimer = setInterval(() => {
+      this.saidUnreachable = true;
+      this.logger.warn(`ZooKeeper at ${this.options.servers} does not answer, so no Mesos master can be found (${this.description}); still trying`);
+    }, this.options.unreachableWarnMs ?? 10_000);
+    this.unreachableTimer.unref();
     client.on('connected', () => {
       this.logger.debug(`ZooKeeper ${this.options.servers}: connected`);
+      if (this.saidUnreachable) this.logger.notice(`ZooKeeper at ${this.options.servers} answers again`);
+      this.clearUnreachable();
       this.watch();
     });
     client.on('disconnected', () => this.logger.info(`ZooKeeper ${this.options.servers}: disconnected, keeping the last known leader`));
@@ -191,6 +209,12 @@ export class ZooKeeperMasterDetector extends MasterDetector {
       this.logger.error(`ZooKeeper ${this.options.servers}: authentication failed`);
     });
     client.connect();
+  }
+
+  private clearUnreachable(): void {
+    if (this.unreachableTimer) clearInterval(this.unreachableTimer);
+    this.unreachableTimer = undefined;
+    this.saidUnreachable = false;
   }
 
   private retryLater(): void {

@@ -154,7 +154,8 @@ describe('daemon/config', () => {
 
   it('accepts the display, dim and duration forms', () => {
     const c = load(['--display', 'ssd1306:bus=1,address=0x3d', '--dim', '22:00-07:00', '--failover-timeout', '2h',
-      '--display-on-stop', 'blank', '--max-terms', '1000000', '--teardown', '--wire-format', 'json']);
+      '--display-on-stop', 'blank', '--max-terms', '1000000', '--teardown', '--wire-format', 'json', '--master', 'm1:5050'],
+      {}, { i2cBusMissing: () => null });
     expect(c.display.kind).to.equal('ssd1306');
     expect(c.displayText).to.equal('ssd1306:bus=1,address=0x3d');
     expect(c.dim).to.equal('22:00-07:00');
@@ -211,12 +212,15 @@ describe('daemon/config', () => {
     const text = helpText();
     const flags = ['master', 'principal', 'secret-file', 'ca-file', 'role', 'framework-name', 'user', 'failover-timeout',
       'state-dir', 'display', 'display-page-seconds', 'dim', 'display-on-stop', 'precision', 'target-task-seconds',
-      'max-terms', 'max-task-terms', 'executor', 'executor-url-host', 'http', 'log-level', 'wire-format', 'teardown'];
+      'max-terms', 'max-task-terms', 'executor', 'executor-url-host', 'http', 'log-level', 'wire-format'];
     for (const f of flags) {
       expect(text).to.include(`--${f}`);
       expect(text).to.include(`[${envName(f)}]`);
     }
     expect(text).to.include('--check-config');
+    // A command, not a setting: no variable.
+    expect(text).to.include('--teardown');
+    expect(text).to.not.include('[PI_MESOS_TEARDOWN]');
     expect(text).to.not.include('PI_MESOS_CHECK_CONFIG');
     expect(load(['--help']).help).to.equal(true);
     expect(wantsHelp(['--precision', '1', '--help'])).to.equal(true);

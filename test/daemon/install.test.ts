@@ -39,7 +39,7 @@ describe('make install / uninstall', function () {
     before(() => {
       prefix = path.join(tmp, 'real', 'usr');
       etc = path.join(tmp, 'real', 'etc');
-      make(['install', `PREFIX=${prefix}`, `SYSCONFDIR=${etc}`]);
+      make(['install', `PREFIX=${prefix}`, `SYSCONFDIR=${etc}`, 'CREATE_I2C_GROUP=no']);
       unit = path.join(prefix, 'lib/systemd/system/pi-mesos.service');
     });
 
@@ -48,7 +48,7 @@ describe('make install / uninstall', function () {
       expect(text).to.include(`ExecStart=${prefix}/bin/pi-mesos\n`);
       expect(text).to.include(`EnvironmentFile=-${etc}/default/pi-mesos\n`);
       expect(text).to.not.match(/\/usr\/local/);
-      for (const line of ['Type=notify', 'NotifyAccess=all', 'RestartPreventExitStatus=78', 'Restart=on-failure',
+      for (const line of ['Type=notify', 'NotifyAccess=all', 'RestartPreventExitStatus=78 216', 'KillMode=mixed', 'Restart=on-failure',
         'StateDirectory=pi-mesos', 'DevicePolicy=closed', 'DeviceAllow=char-i2c rw', 'SupplementaryGroups=i2c',
         'ProtectSystem=strict', 'NoNewPrivileges=yes', 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6']) {
         expect(text.split('\n'), line).to.include(line);

@@ -15,10 +15,18 @@ function main(): void {
     process.stderr.write(`pi-mesos-executor: ${(e as Error).message}\n`);
     process.exit(78);
   }
-  const idleSeconds = Number(process.env.PI_MESOS_EXECUTOR_IDLE_SECONDS ?? 300);
-  const duty = Number(process.env.PI_MESOS_EXECUTOR_DUTY ?? 1);
+  // The agent's own setting (its --executor_environment_variables) wins over the framework's
+  // default, which the daemon sends in CommandInfo.environment.
+  const env = process.env;
+  const idleSeconds = Number(env.PI_MESOS_EXECUTOR_IDLE_SECONDS || env.PI_MESOS_EXECUTOR_IDLE_SECONDS_DEFAULT || 300);
+  const dutyText = env.PI_MESOS_EXECUTOR_DUTY || env.PI_MESOS_EXECUTOR_DUTY_DEFAULT || '1';
+  const duty = Number(dutyText);
   if (!(duty > 0 && duty <= 1)) {
-    process.stderr.write(`pi-mesos-executor: PI_MESOS_EXECUTOR_DUTY ${process.env.PI_MESOS_EXECUTOR_DUTY} is not in (0, 1]\n`);
+    process.stderr.write(`pi-mesos-executor: executor duty ${dutyText} (PI_MESOS_EXECUTOR_DUTY) is not in (0, 1]\n`);
+    process.exit(78);
+  }
+  if (!(idleSeconds >= 0)) {
+    process.stderr.write(`pi-mesos-executor: PI_MESOS_EXECUTOR_IDLE_SECONDS is not a number of seconds\n`);
     process.exit(78);
   }
   // Starts with one thread and grows to as many tasks as the agent runs at once.
@@ -29,7 +37,7 @@ function main(): void {
     onExit: (code) => process.exit(code),
   });
   process.on('SIGTERM', () => void executor.shutdown('SIGTERM'));
-  logger.info(`pi-mesos-executor ${client.environment.executorId} for framework ${client.environment.frameworkId}${duty < 1 ? `, duty ${duty}` : ''}`);
+  logger.info(`pi-mesos-executor ${env.PI_MESOS_VERSION ?? ''} ${client.environment.executorId} for framework ${client.environment.frameworkId}, idle exit ${idleSeconds} s${duty < 1 ? `, duty ${duty}` : ''}`);
   executor.start();
 }
 

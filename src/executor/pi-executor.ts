@@ -1,7 +1,8 @@
 import { Logger } from '../common/logger';
 import type { ExecutorClient } from '../mesos/executor';
 import type { TaskInfo, TaskState } from '../mesos/types';
-import { decodeTask, PayloadError } from './task-codec';
+import type { TermRange } from '../pi/range';
+import { decodeTask, encodeTask, PayloadError, rangeTask, taskRanges } from './task-codec';
 import { TaskOutcome, WorkerPool } from './worker-pool';
 
 export interface PiExecutorOptions {
@@ -70,14 +71,33 @@ export class PiExecutor {
       const task = this.queue.shift()!;
       this.running.set(task.task_id.value, task);
       this.send(task, 'TASK_RUNNING');
-      void this.pool.run(task.task_id.value, task.data!).then((o) => this.done(task, o));
+      const decoded = decodeTask(task.data);
+      this.runRange(task, taskRanges(decoded), 0, decoded.digits);
     }
     this.armIdle();
   }
 
-  private done(task: TaskInfo, o: TaskOutcome): void {
+  /** Computes range `i` of the task; each but the last is reported in a TASK_RUNNING update's data. */
+  private runRange(task: TaskInfo, ranges: TermRange[], i: number, digits: number): void {
+    void this.pool.run(task.task_id.value, encodeTask(rangeTask(ranges[i], digits))).then((o) => {
+      if (o.kind === 'finished' && i + 1 < ranges.length && !this.shuttingDown) {
+        this.send(task, 'TASK_RUNNING', { data: o.result });
+        // The thread this range just freed goes on with the next one at once.
+        this.runRange(task, ranges, i + 1, digits);
+        return;
+      }
+      this.done(task, o, i + 1 < ranges.length);
+    });
+  }
+
+  private done(task: TaskInfo, o: TaskOutcome, rangesLeft: boolean): void {
     this.running.delete(task.task_id.value);
-    if (o.kind === 'finished') this.send(task, 'TASK_FINISHED', { data: o.result });
+    if (o.kind === 'finished' && !rangesLeft) this.send(task, 'TASK_FINISHED', { data: o.result });
+    else if (o.kind === 'finished') {
+      // Shutting down between two ranges: the finished one still counts, the rest go back.
+      this.send(task, 'TASK_RUNNING', { data: o.result });
+      this.send(task, 'TASK_KILLED', { message: 'executor shutdown' });
+    }
     else if (o.kind === 'failed') this.send(task, 'TASK_FAILED', { message: o.message });
     else this.send(task, 'TASK_KILLED');
     if (!this.shuttingDown) this.pump();

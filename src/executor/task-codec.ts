@@ -11,6 +11,21 @@ import { MAX_DIGITS, MIN_DIGITS, scaleFor } from '../pi/precision';
 export interface RangeTask extends TermRange {
   rangeId: string;
   digits: number;
+  /**
+   * Ranges to compute after this one, in order (none: a task of one range). Every range's result
+   * but the last is reported in a TASK_RUNNING update's data.
+   */
+  more?: TermRange[];
+}
+
+/** Every range of a task, in the order they are computed. */
+export function taskRanges(t: RangeTask): TermRange[] {
+  return [{ start: t.start, count: t.count }, ...(t.more ?? [])];
+}
+
+/** The one-range task for `r` (what a worker thread computes, and what a result answers). */
+export function rangeTask(r: TermRange, digits: number): RangeTask {
+  return { rangeId: rangeKey(r), start: r.start, count: r.count, digits };
 }
 
 export interface RangeResult extends RangeSum {
@@ -51,7 +66,8 @@ export function bytesToBigint(b: Uint8Array, field: string): bigint {
 
 export function encodeTask(t: RangeTask): Buffer {
   const { task } = types();
-  return Buffer.from(task.encode(task.fromObject({ range_id: t.rangeId, start: t.start, count: t.count, digits: t.digits })).finish());
+  const more = (t.more ?? []).map((r) => ({ start: r.start, count: r.count }));
+  return Buffer.from(task.encode(task.fromObject({ range_id: t.rangeId, start: t.start, count: t.count, digits: t.digits, more })).finish());
 }
 
 export function decodeTask(data: Uint8Array | undefined): RangeTask {
@@ -68,10 +84,16 @@ export function decodeTask(data: Uint8Array | undefined): RangeTask {
     count: toNumber(m.count, 'count'),
     digits: toNumber(m.digits, 'digits'),
   };
+  const more = (m.more as Record<string, unknown>[] | undefined) ?? [];
+  if (more.length > 0) t.more = more.map((r, i) => ({ start: toNumber(r.start, `more[${i}].start`), count: toNumber(r.count, `more[${i}].count`) }));
   try {
-    checkRange(t);
+    for (const r of taskRanges(t)) checkRange(r);
   } catch (e) {
     throw new PayloadError((e as Error).message);
+  }
+  const sorted = taskRanges(t).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].start < sorted[i - 1].start + sorted[i - 1].count) throw new PayloadError(`task ranges ${rangeKey(sorted[i - 1])} and ${rangeKey(sorted[i])} overlap`);
   }
   if (t.digits < MIN_DIGITS || t.digits > MAX_DIGITS) throw new PayloadError(`digits ${t.digits} is outside ${MIN_DIGITS}..${MAX_DIGITS}`);
   if (t.rangeId !== rangeKey(t)) throw new PayloadError(`range_id "${t.rangeId}" does not match range ${rangeKey(t)}`);

@@ -3,13 +3,30 @@ import { Scale } from '../pi/precision';
 import { boundaryAtOrAbove, MAX_TERMS, rangeEnd, rangeKey, TermRange } from '../pi/range';
 import { RangeSum } from '../pi/range-sum';
 
+/** A range handed out, with how often it has been tried before (retry backoff, logging). */
+export interface Part extends TermRange {
+  attempt: number;
+}
+
+/**
+ * A task in flight: the ranges it still owes, in the order its executor computes them. A task of
+ * several ranges reports each finished one in a TASK_RUNNING update (the last in TASK_FINISHED),
+ * so a long task loses at most one range to a fault.
+ */
 export interface InFlight {
   taskId: string;
-  range: TermRange;
+  parts: Part[];
   agentId: string;
-  attempt: number;
   launchedAt: number;
 }
+
+/** The attempt a task is on: its most tried range's. */
+export function taskAttempt(t: InFlight): number {
+  return t.parts.reduce((m, p) => Math.max(m, p.attempt), 0);
+}
+
+/** A checkpoint's in-flight record, as written before tasks had several ranges, or now. */
+type StoredInFlight = Omit<InFlight, 'parts'> & { parts?: Part[]; range?: TermRange; attempt?: number };
 
 interface Queued extends TermRange {
   attempt: number;
@@ -30,7 +47,7 @@ export interface LedgerState {
   prefixErrUnits: string;
   ahead: { start: number; count: number; value: string; errUnits: string }[];
   queue: Queued[];
-  inFlight: InFlight[];
+  inFlight: StoredInFlight[];
 }
 
 export class LedgerMismatchError extends Error {}
@@ -100,9 +117,9 @@ export class Ledger {
     return r;
   }
 
-  /** Records the intent to run `range` as `taskId`: call before launching, then persist. */
-  launch(taskId: string, range: TermRange & { attempt?: number }, agentId: string): InFlight {
-    const rec: InFlight = { taskId, range: { start: range.start, count: range.count }, agentId, attempt: range.attempt ?? 0, launchedAt: this.now() };
+  /** Records the intent to run `parts` (in this order) as `taskId`: call before launching, then persist. */
+  launch(taskId: string, parts: (TermRange & { attempt?: number })[], agentId: string): InFlight {
+    const rec: InFlight = { taskId, parts: parts.map((p) => ({ start: p.start, count: p.count, attempt: p.attempt ?? 0 })), agentId, launchedAt: this.now() };
     this.inFlight.set(taskId, rec);
     return rec;
   }
@@ -114,36 +131,74 @@ export class Ledger {
 
   /**
    * Merges a finished range. The result is self-describing, so it is merged even if the task is
-   * not (or no longer) known: a late result of a task presumed lost still counts, once.
+   * not (or no longer) known: a late result of a task presumed lost still counts, once. Ranges of
+   * other tasks that this result makes redundant leave them (their pieces not covered go back to
+   * the queue); a task left owing nothing is `superseded` (to be killed).
    */
   finish(taskId: string, result: RangeSum): { outcome: FinishOutcome; superseded: InFlight[] } {
     const rec = this.inFlight.get(taskId);
-    if (rec && rec.range.start === result.start && rec.range.count === result.count) this.inFlight.delete(taskId);
+    const own = rec?.parts.find((p) => p.start === result.start && p.count === result.count);
     const added = this.acc.add(result);
+    if (rec && own) {
+      rec.parts = rec.parts.filter((p) => p !== own);
+      if (rec.parts.length === 0) this.inFlight.delete(taskId);
+      // Not counted (done meanwhile through other ranges): whatever of it is still missing goes back.
+      if (added !== 'added') for (const piece of this.uncovered(own)) this.requeue(piece, own.attempt, 0);
+    }
     if (added !== 'added') return { outcome: added, superseded: [] };
     this.removeFromQueue(result);
     // A re-run of this range (launched when the original was presumed lost) now computes terms
-    // that are done: it leaves the ledger, and its result will be a duplicate.
+    // that are done: those ranges leave their tasks, and their results will be duplicates.
     const end = result.start + result.count;
-    const superseded = this.tasks().filter((t) => t.range.start < end && result.start < t.range.start + t.range.count);
-    for (const t of superseded) this.inFlight.delete(t.taskId);
+    const superseded: InFlight[] = [];
+    for (const t of this.tasks()) {
+      const hit = t.parts.filter((p) => p.start < end && result.start < p.start + p.count);
+      if (hit.length === 0) continue;
+      t.parts = t.parts.filter((p) => !hit.includes(p));
+      for (const p of hit) for (const piece of this.uncovered(p)) this.requeue(piece, p.attempt, 0);
+      if (t.parts.length === 0) {
+        this.inFlight.delete(t.taskId);
+        superseded.push(t);
+      }
+    }
     return { outcome: 'merged', superseded };
   }
 
   /**
-   * A task ended without a result: its range goes back to the queue, with backoff by attempt;
-   * `blameless` (the range was never tried: e.g. the executor had just exited) keeps the attempt
-   * and needs no wait.
+   * A task ended without its results: the ranges it still owed go back to the queue, with backoff
+   * by attempt; `blameless` (they were never tried: e.g. the executor had just exited) keeps the
+   * attempt and needs no wait.
    */
   fail(taskId: string, backoffMs: (attempt: number) => number, blameless = false): InFlight | undefined {
     const rec = this.inFlight.get(taskId);
     if (!rec) return undefined;
     this.inFlight.delete(taskId);
-    if (!this.acc.overlapsDone(rec.range.start, rec.range.count)) {
-      if (blameless) this.requeue(rec.range, rec.attempt, 0);
-      else this.requeue(rec.range, rec.attempt + 1, backoffMs(rec.attempt + 1));
+    for (const p of rec.parts) {
+      for (const piece of this.uncovered(p)) {
+        if (blameless) this.requeue(piece, p.attempt, 0);
+        else this.requeue(piece, p.attempt + 1, backoffMs(p.attempt + 1));
+      }
     }
     return rec;
+  }
+
+  /**
+   * The pieces of `r` not finished yet, as valid ranges (finished ranges end on boundaries, so
+   * their complements do too).
+   */
+  private uncovered(r: TermRange): TermRange[] {
+    const end = r.start + r.count;
+    let at = Math.max(r.start, this.acc.prefixEnd);
+    const out: TermRange[] = [];
+    for (const d of this.acc.aheadRanges()) {
+      const dEnd = d.start + d.count;
+      if (dEnd <= at) continue;
+      if (d.start >= end) break;
+      if (d.start > at) out.push({ start: at, count: d.start - at });
+      at = Math.max(at, dEnd);
+    }
+    if (at < end) out.push({ start: at, count: end - at });
+    return out;
   }
 
   /** Hands every in-flight range back (local mode restart: its workers died with the process). */
@@ -182,7 +237,7 @@ export class Ledger {
       prefixErrUnits: this.acc.prefixErrUnits.toString(),
       ahead: this.acc.aheadRanges().map((r) => ({ start: r.start, count: r.count, value: r.value.toString(), errUnits: r.errUnits.toString() })),
       queue: this.queue.map((q) => ({ ...q })),
-      inFlight: this.tasks().map((t) => ({ ...t, range: { ...t.range } })),
+      inFlight: this.tasks().map((t) => ({ ...t, parts: t.parts.map((p) => ({ ...p })) })),
     };
   }
 
@@ -207,7 +262,11 @@ export class Ledger {
     });
     l.frontier = s.frontier;
     l.queue = s.queue.map((q) => ({ ...q }));
-    for (const t of s.inFlight) l.inFlight.set(t.taskId, { ...t, range: { ...t.range } });
+    for (const t of s.inFlight) {
+      // Checkpoints from before tasks had several ranges hold one `range` and its attempt.
+      const parts = t.parts ?? (t.range ? [{ start: t.range.start, count: t.range.count, attempt: t.attempt ?? 0 }] : []);
+      l.inFlight.set(t.taskId, { taskId: t.taskId, agentId: t.agentId, launchedAt: t.launchedAt, parts: parts.map((p) => ({ ...p })) });
+    }
     l.checkInvariant();
     return l;
   }
@@ -221,7 +280,7 @@ export class Ledger {
       { start: 0, count: this.acc.prefixEnd },
       ...this.acc.aheadRanges(),
       ...this.queue,
-      ...this.tasks().map((t) => t.range),
+      ...this.tasks().flatMap((t) => t.parts),
     ].filter((p) => p.count > 0).sort((a, b) => a.start - b.start);
     let at = 0;
     for (const p of pieces) {

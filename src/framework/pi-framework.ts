@@ -4,10 +4,10 @@ import { randomBytes } from 'crypto';
 import { Logger } from '../common/logger';
 import { certify, Certified } from '../pi/certify';
 import { Scale } from '../pi/precision';
-import { rangeKey } from '../pi/range';
-import { decodeResult, encodeTask, PayloadError, RangeTask } from '../executor/task-codec';
+import { BLOCK_TERMS, rangeKey } from '../pi/range';
+import { decodeResult, encodeTask, PayloadError, RangeTask, rangeTask } from '../executor/task-codec';
 import { CheckpointWriter, readIfExists } from './checkpoint';
-import { InFlight, Ledger, LedgerState } from './ledger';
+import { InFlight, Ledger, LedgerState, Part, taskAttempt } from './ledger';
 import { Planner } from './planner';
 import { Throughput } from './throughput';
 
@@ -17,6 +17,8 @@ export const TERMINAL_FAILURES = new Set([
   'TASK_UNKNOWN',
 ]);
 const ACTIVE = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
+/** Ranges in one task at most: the payload stays small, and so does what one kill throws away. */
+export const MAX_RANGES_PER_TASK = 256;
 
 /** A status update as any backend reports it (Mesos TaskState names). */
 export interface StatusUpdate {
@@ -40,13 +42,18 @@ export interface FrameworkOptions {
   scale: Scale;
   stateDir: string;
   logger: Logger;
+  /** Planned run time of one task; with targetRangeSeconds below it, a task holds several ranges. */
   targetTaskSeconds: number;
+  /** Planned compute time of one range: what a fault loses at most (default: targetTaskSeconds, one range per task). */
+  targetRangeSeconds?: number;
   /** Stop handing out work at this many terms (the run is then complete). */
   maxTerms?: number;
-  /** Upper bound on the terms of one task. */
+  /** Upper bound on the terms of one task, all its ranges together. */
   maxTaskTerms?: number;
   /** Terms/s per CPU assumed before the first measurement. */
   defaultRate?: number;
+  /** Work units/s per CPU assumed before the first measurement (measured on this machine); wins over defaultRate. */
+  defaultWorkRate?: number;
   /** Retries after which a failing range is logged as an error (it is still retried: no term is dropped). */
   maxQuietRetries?: number;
   now?: () => number;
@@ -77,7 +84,8 @@ export class PiFramework extends EventEmitter {
     super();
     this.now = opts.now ?? Date.now;
     this.frameworkId = state?.frameworkId;
-    this.planner = new Planner(opts.targetTaskSeconds, opts.defaultRate ?? defaultRate(opts.scale), opts.scale, opts.maxTaskTerms);
+    this.planner = new Planner(Math.min(opts.targetTaskSeconds, opts.targetRangeSeconds ?? opts.targetTaskSeconds),
+      opts.defaultRate ?? defaultRate(opts.scale), opts.scale, opts.maxTaskTerms, opts.defaultWorkRate);
     this.throughput = new Throughput(this.now);
     this.throughput.record(ledger.acc.termsComputed);
     this.writer = new CheckpointWriter(PiFramework.stateFile(opts.stateDir), () => JSON.stringify(this.state()));
@@ -113,42 +121,79 @@ export class PiFramework extends EventEmitter {
 
   /**
    * Plans up to `slots` tasks for one agent and records them as in flight. The caller persists
-   * (await persist()) before launching them, so a crash never forgets a launched range.
+   * (await persist()) before launching them, so a crash never forgets a launched range. A task
+   * holds ranges of about `targetRangeSeconds` each, for about `targetTaskSeconds` in all (at
+   * most MAX_RANGES_PER_TASK, and at most maxTaskTerms terms).
    */
   plan(agentId: string, slots: number): PlannedTask[] {
     const out: PlannedTask[] = [];
+    const taskSeconds = this.opts.targetTaskSeconds;
+    const rangeSeconds = Math.min(taskSeconds, this.opts.targetRangeSeconds ?? taskSeconds);
+    const maxTerms = this.opts.maxTaskTerms ?? Number.MAX_SAFE_INTEGER;
     for (let i = 0; i < slots; i++) {
-      const r = this.ledger.take((start) => this.planner.termsFor(agentId, start));
-      if (!r) break;
-      const taskId = `pi.${r.start}.${r.count}.${r.attempt}.${(this.seq++).toString(36)}${randomBytes(3).toString('hex')}`;
-      const task: RangeTask = { rangeId: rangeKey(r), start: r.start, count: r.count, digits: this.opts.scale.digits };
-      this.ledger.launch(taskId, r, agentId);
+      const parts: Part[] = [];
+      let terms = 0;
+      let seconds = 0;
+      while (parts.length < MAX_RANGES_PER_TASK && seconds < taskSeconds * 0.999 && maxTerms - terms >= BLOCK_TERMS) {
+        const r = this.ledger.take((start) => Math.min(this.planner.termsFor(agentId, start, rangeSeconds), maxTerms - terms));
+        if (!r) break;
+        parts.push(r);
+        terms += r.count;
+        seconds += this.planner.secondsFor(agentId, r);
+      }
+      if (parts.length === 0) break;
+      const first = parts[0];
+      const attempt = parts.reduce((m, p) => Math.max(m, p.attempt), 0);
+      const taskId = `pi.${first.start}.${terms}.${attempt}.${(this.seq++).toString(36)}${randomBytes(3).toString('hex')}`;
+      const task: RangeTask = { ...rangeTask(first, this.opts.scale.digits) };
+      if (parts.length > 1) task.more = parts.slice(1).map((p) => ({ start: p.start, count: p.count }));
+      this.ledger.launch(taskId, parts, agentId);
       out.push({ taskId, task, payload: encodeTask(task) });
     }
     return out;
   }
 
-  /** Handles a status update; resolves when its effect is persisted (only then acknowledge it). */
+  /**
+   * Handles a status update; resolves when its effect is persisted (only then acknowledge it). A
+   * TASK_RUNNING update with data carries a finished range of a task of several.
+   */
   async onUpdate(u: StatusUpdate): Promise<void> {
+    if (u.state === 'TASK_RUNNING' && u.data?.length) {
+      this.onResult(u, this.ledger.task(u.taskId), false);
+      await this.persist();
+      return;
+    }
     if (ACTIVE.has(u.state)) return;
     const rec = this.ledger.task(u.taskId);
-    if (u.state === 'TASK_FINISHED') this.onFinished(u, rec);
-    else if (TERMINAL_FAILURES.has(u.state)) this.onFailed(u, rec);
+    if (u.state === 'TASK_FINISHED') {
+      this.onResult(u, rec, true);
+      const left = this.ledger.task(u.taskId);
+      if (left) {
+        // Finished owing ranges (an executor of an older version computes only the first).
+        this.opts.logger.warn(`task ${u.taskId} finished without ${left.parts.length} of its ranges; they go back to the queue`);
+        this.ledger.fail(u.taskId, () => 0, true);
+      }
+    } else if (TERMINAL_FAILURES.has(u.state)) this.onFailed(u, rec);
     else this.opts.logger.debug(`task ${u.taskId}: ignoring state ${u.state}`);
     await this.persist();
   }
 
-  private onFinished(u: StatusUpdate, rec: InFlight | undefined): void {
+  /** A range's result, from TASK_FINISHED (`final`) or a TASK_RUNNING update of a task of several. */
+  private onResult(u: StatusUpdate, rec: InFlight | undefined, final: boolean): void {
     let result;
     try {
-      const expected = rec ? { task: { rangeId: rangeKey(rec.range), ...rec.range, digits: this.opts.scale.digits } } : undefined;
-      result = decodeResult(u.data, expected);
-      if (!rec) {
-        // A task we no longer track (e.g. presumed lost): the result must still be at our scale.
+      result = decodeResult(u.data);
+      const part = rec?.parts.find((p) => p.start === result!.start && p.count === result!.count);
+      if (part) {
+        decodeResult(u.data, { task: rangeTask(part, this.opts.scale.digits) });
+      } else {
+        // A range we no longer track (presumed lost, or done meanwhile): it must still be at our scale.
         if (result.bits !== this.opts.scale.bits || result.kernel !== this.opts.scale.kernel) throw new PayloadError(`result at ${result.bits} bits/${result.kernel} does not match this run`);
+        if (rec && final === false) throw new PayloadError(`result for ${result.rangeId} answers no range of this task`);
       }
     } catch (e) {
-      this.opts.logger.warn(`task ${u.taskId} finished with an unusable result (${(e as Error).message}); its range goes back to the queue`);
+      this.opts.logger.warn(`task ${u.taskId} reported an unusable result (${(e as Error).message}); its ranges go back to the queue`);
+      if (rec && !final) this.emit('superseded', rec);
       this.onFailed({ ...u, state: 'TASK_FAILED' }, rec);
       return;
     }
@@ -180,15 +225,16 @@ export class PiFramework extends EventEmitter {
     }
     this.tasksLost++;
     const why = [u.reason, u.message].filter(Boolean).join(': ');
+    const what = rec.parts.length === 1 ? `range ${rangeKey(rec.parts[0])}` : `${rec.parts.length} ranges from ${rangeKey(rec.parts[0])}`;
+    const attempt = taskAttempt(rec);
     if (u.blameless) {
       this.ledger.fail(u.taskId, () => 0, true);
-      this.opts.logger.info(`task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()} before it started${why ? ` (${why})` : ''}; range ${rangeKey(rec.range)} requeued, attempt ${rec.attempt} unchanged`);
+      this.opts.logger.info(`task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()} before it started${why ? ` (${why})` : ''}; ${what} requeued, attempt ${attempt} unchanged`);
       return;
     }
-    const attempt = rec.attempt + 1;
     this.ledger.fail(u.taskId, (a) => Math.min(60_000, 1000 * 2 ** (a - 1)));
-    const line = `task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()}${why ? ` (${why})` : ''}; range ${rangeKey(rec.range)} requeued, attempt ${attempt}`;
-    if (attempt > (this.opts.maxQuietRetries ?? 5)) this.opts.logger.error(line);
+    const line = `task ${u.taskId} ${u.state.replace('TASK_', '').toLowerCase()}${why ? ` (${why})` : ''}; ${what} requeued, attempt ${attempt + 1}`;
+    if (attempt + 1 > (this.opts.maxQuietRetries ?? 5)) this.opts.logger.error(line);
     else this.opts.logger.warn(line);
   }
 

@@ -19,6 +19,8 @@ export class Planner {
     readonly defaultRate: number,
     readonly scale: Scale,
     readonly maxTermsPerTask = 2 ** 40,
+    /** Work units per second per CPU for agents not measured yet, when known (see calibrate.ts); else defaultRate. */
+    readonly defaultWorkRate?: number,
   ) {}
 
   /** Records a finished task: `range` computed in `seconds` of compute on one CPU of `agent`. */
@@ -35,15 +37,24 @@ export class Planner {
     return this.rates.get(agent);
   }
 
-  /** Terms for a task from `start` on `agent`, a whole number of blocks (the ledger cuts to range boundaries). */
-  termsFor(agent: string, start: number): number {
+  /**
+   * Terms for a range from `start` on `agent` to run about `seconds` (default: the target), a
+   * whole number of blocks (the ledger cuts to range boundaries).
+   */
+  termsFor(agent: string, start: number, seconds = this.targetSeconds): number {
     // No short probing tasks: each would cost a relaunch gap on every CPU. The default rate is a
     // Pi-class guess, so a first task on a faster machine is merely short, and on a slower one at
     // most a few times the target.
-    const rate = this.rates.get(agent) ?? this.slowestRate();
-    const terms = rate === undefined ? this.defaultRate * this.targetSeconds : termsForCost(start, rate * this.targetSeconds, this.scale);
+    const rate = this.rates.get(agent) ?? this.slowestRate() ?? this.defaultWorkRate;
+    const terms = rate === undefined ? this.defaultRate * seconds : termsForCost(start, rate * seconds, this.scale);
     const blocks = Math.max(1, Math.round(terms / BLOCK_TERMS));
     return Math.min(blocks * BLOCK_TERMS, this.maxTermsPerTask);
+  }
+
+  /** Seconds `range` should take on one CPU of `agent`, by the same rates termsFor uses. */
+  secondsFor(agent: string, range: TermRange): number {
+    const rate = this.rates.get(agent) ?? this.slowestRate() ?? this.defaultWorkRate;
+    return rate === undefined ? range.count / this.defaultRate : rangeCost(range, this.scale) / rate;
   }
 
   /** The slowest measured rate: a safe guess for a new agent. */

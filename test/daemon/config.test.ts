@@ -45,7 +45,8 @@ describe('daemon/config', () => {
     expect(c.dim).to.equal(null);
     expect(c.displayOnStop).to.equal('stopped');
     expect(c.precision).to.equal(32);
-    expect(c.targetTaskSeconds).to.equal(10);
+    expect(c.targetTaskSeconds).to.equal(300);
+    expect(c.targetRangeSeconds).to.equal(10);
     expect(c.maxTerms).to.equal(null);
     expect(c.executor).to.deep.equal({ kind: 'fetch' });
     expect(c.http).to.deep.equal({ host: '127.0.0.1', port: 9105 });
@@ -102,7 +103,8 @@ describe('daemon/config', () => {
     [['--precision', '10001'], 'precision'],
     [['--precision', '20.5'], 'precision'],
     [['--target-task-seconds', '0'], 'target-task-seconds'],
-    [['--target-task-seconds', '3601'], 'target-task-seconds'],
+    [['--target-task-seconds', '86401'], 'target-task-seconds'],
+    [['--target-range-seconds', '0.05'], 'target-range-seconds'],
     [['--display-page-seconds', '-1'], 'display-page-seconds'],
     [['--max-terms', '0'], 'max-terms'],
     [['--max-terms', '1.5'], 'max-terms'],

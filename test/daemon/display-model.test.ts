@@ -18,7 +18,7 @@ describe('local framework view', () => {
     // Idle at start (no task yet): no reason to show.
     expect(localFrameworkView(fw, 0).idleReason).to.equal(null);
     const r = fw.ledger.take(320)!;
-    fw.ledger.launch('t1', r, 'local');
+    fw.ledger.launch('t1', [r], 'local');
     expect(localFrameworkView(fw, 1).idleReason).to.equal(null);
     fw.ledger.fail('t1', () => 5000);
     expect(localFrameworkView(fw, 0).idleReason).to.equal('waiting for a retry');

@@ -91,7 +91,7 @@ describe('make install / uninstall', function () {
     it('exits 78 naming the field for a bad flag or a bad environment value', () => {
       const flag = run(path.join(prefix, 'bin/pi-mesos'), ['--check-config', '--target-task-seconds', '0']);
       expect(flag.status).to.equal(EX_CONFIG);
-      expect(flag.stderr).to.match(/target-task-seconds "0" \(from --target-task-seconds\): expected a number from 1 to 3600/);
+      expect(flag.stderr).to.match(/target-task-seconds "0" \(from --target-task-seconds\): expected a number from 1 to 86400/);
       const env = run(path.join(prefix, 'bin/pi-mesos'), ['--check-config'], { env: { PI_MESOS_DISPLAY: 'vga' } });
       expect(env.status).to.equal(EX_CONFIG);
       expect(env.stderr).to.match(/invalid display "vga" \(from PI_MESOS_DISPLAY\)/);

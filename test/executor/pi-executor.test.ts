@@ -115,6 +115,22 @@ describe('pi-mesos-executor (the real program, run by a test agent)', function (
 
   const sandboxLog = (sandbox: string): string => fs.readFileSync(path.join(sandbox, 'stderr'), 'utf8');
 
+  it('reports each range of a task of several in a TASK_RUNNING update\'s data, the last in TASK_FINISHED', async () => {
+    await setUp();
+    const first = rangeTask(0, 320_000);
+    const more = [{ start: 320_000, count: 96_000 }, { start: 241 * 16_384, count: 3 * 16_384 }];
+    const [id] = await launch(encodeTask({ ...first, more }));
+    await waitState(id, 'TASK_FINISHED');
+    expect(statesOf(id)).to.deep.equal(['TASK_RUNNING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    const withData = statusesOf(id).filter((u) => u.data?.length);
+    expect(withData.map((u) => u.state)).to.deep.equal(['TASK_RUNNING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    const ranges = [first, ...more];
+    withData.forEach((u, i) => {
+      const r = decodeResult(u.data, { task: rangeTask(ranges[i].start, ranges[i].count) });
+      expect(r.value).to.equal(sumRange(ranges[i], scaleFor(DIGITS)).value);
+    });
+  });
+
   it('reports RUNNING, then FINISHED with the exact sum of its range in data', async () => {
     await setUp();
     const a = rangeTask(0, 1_000_000);

@@ -91,4 +91,60 @@ describe('pi framework on Mesos, end to end', function () {
     expect(d.output()).to.match(new RegExp(`subscribed to .*${bed.cluster.masters[1].address}`));
     await expectExactRun(bed.stateDir, MAX);
   });
+
+  describe('tasks of several ranges (each reported in a TASK_RUNNING update)', () => {
+    /** At least 32 tasks (so every agent gets some), each of several short ranges. */
+    const MAX_L = 2 ** 38;
+    const LEASES = ['--max-task-terms', String(MAX_L / 32), '--target-task-seconds', '1', '--target-range-seconds', '0.1'];
+
+    function countRangeReports(b: PiTestBed): { running: number; finished: number } {
+      const counts = { running: 0, finished: 0 };
+      const original = b.cluster.statusUpdate.bind(b.cluster);
+      b.cluster.statusUpdate = (agent, frameworkId, status) => {
+        if (status.data?.length && status.state === 'TASK_RUNNING') counts.running++;
+        if (status.data?.length && status.state === 'TASK_FINISHED') counts.finished++;
+        original(agent, frameworkId, status);
+      };
+      return counts;
+    }
+
+    it('adds up every range exactly, most of them reported while their task runs on', async () => {
+      bed = await startPiTestBed();
+      const counts = countRangeReports(bed);
+      const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX_L, LEASES));
+      const end = await d.exited;
+      expect(end.code, d.output()).to.equal(0);
+      await expectExactRun(bed.stateDir, MAX_L);
+      expect(counts.running, 'ranges reported in TASK_RUNNING').to.be.greaterThan(counts.finished);
+    });
+
+    it('loses only the range in progress when an agent is lost mid-task', async () => {
+      bed = await startPiTestBed();
+      const counts = countRangeReports(bed);
+      const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, MAX_L, LEASES));
+      const victim = bed.agents[2];
+      await waitFor(() => counts.running > 3 && [...bed.cluster.tasks.values()].some((t) => t.agentId === victim.id && t.state === 'TASK_RUNNING'), 60_000, 'ranges reported, a task running on the victim');
+      await bed.cluster.loseAgent(victim.id, 'unreachable');
+      const end = await d.exited;
+      expect(end.code, d.output()).to.equal(0);
+      expect(d.output()).to.match(/WARN.*task \S+ lost .*requeued/);
+      await expectExactRun(bed.stateDir, MAX_L);
+    });
+
+    it('survives kill -9 of the daemon mid-task: ranges reported while it was down still count, once', async () => {
+      bed = await startPiTestBed();
+      const args = daemonArgs(bed, bed.cluster.masterSpec, MAX_L, LEASES);
+      const first = startDaemon(args);
+      await waitFor(async () => {
+        const s = await readFrameworkState(bed.stateDir);
+        return s && s.ledger.prefixEnd > 0 && s.ledger.inFlight.some((t) => (t.parts?.length ?? 0) > 1);
+      }, 60_000, 'a task with ranges still owed');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = startDaemon(args);
+      const end = await second.exited;
+      expect(end.code, second.output()).to.equal(0);
+      await expectExactRun(bed.stateDir, MAX_L);
+    });
+  });
 });

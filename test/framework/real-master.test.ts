@@ -64,6 +64,8 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-real-master-'));
+    // The executor runs as the task user (nobody by default) on the agents: the launcher must be reachable.
+    await fs.chmod(dir, 0o755);
   });
 
   afterEach(async () => {

@@ -18,8 +18,9 @@ function main(): void {
   // The agent's own setting (its --executor_environment_variables) wins over the framework's
   // default, which the daemon sends in CommandInfo.environment.
   const env = process.env;
-  const idleSeconds = Number(env.PI_MESOS_EXECUTOR_IDLE_SECONDS || env.PI_MESOS_EXECUTOR_IDLE_SECONDS_DEFAULT || 300);
-  const dutyText = env.PI_MESOS_EXECUTOR_DUTY || env.PI_MESOS_EXECUTOR_DUTY_DEFAULT || '1';
+  const setting = (name: string, def: string): string => [env[name], env[`${name}_DEFAULT`]].find((v) => v !== undefined && v !== '') ?? def;
+  const idleSeconds = Number(setting('PI_MESOS_EXECUTOR_IDLE_SECONDS', '300'));
+  const dutyText = setting('PI_MESOS_EXECUTOR_DUTY', '1');
   const duty = Number(dutyText);
   if (!(duty > 0 && duty <= 1)) {
     process.stderr.write(`pi-mesos-executor: executor duty ${dutyText} (PI_MESOS_EXECUTOR_DUTY) is not in (0, 1]\n`);

@@ -6,6 +6,7 @@
 // nothing lost, nothing counted twice.
 import { expect } from 'chai';
 import { promises as fs } from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
@@ -15,6 +16,16 @@ import { waitFor } from '../support/wait';
 import { startZooKeeper, ZooKeeperServer, zooKeeperUnavailableReason } from '../support/zookeeper';
 
 const UNAVAILABLE = realMesosUnavailableReason();
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
 /** Enough terms for dozens of tasks (--max-task-terms), so that faults land mid-run. */
 const MAX = 2 ** 33;
 const TASK_TERMS = 2 ** 28;
@@ -134,12 +145,17 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
 
     it('survives an agent killed and restarted on the same work directory: recovery, re-registration, resent updates', async () => {
       const d = run(args(cluster.master, ['--executor-node', process.execPath]));
+      let agentId = '';
       await waitFor(async () => {
         const s = await readFrameworkState(stateDir());
-        return s && s.ledger.inFlight.some((t) => /S0$/.test(t.agentId)) && s.ledger.prefixEnd > 0;
-      }, RUN_TIMEOUT_MS, `tasks on the first agent\n${d.output().slice(-4000)}`);
-      await cluster.killAgent(1);
-      await cluster.restartAgent(1);
+        agentId = s?.ledger.inFlight[0]?.agentId ?? '';
+        return s && agentId && s.ledger.prefixEnd > 0;
+      }, RUN_TIMEOUT_MS, `tasks in flight\n${d.output().slice(-4000)}`);
+      // Agents are named 127.0.0.<i>: the one running that task is agent i.
+      const slaves = JSON.parse(await httpGet(`http://${cluster.master}/slaves`)) as { slaves: { id: string; hostname: string }[] };
+      const victim = Number(slaves.slaves.find((a) => a.id === agentId)!.hostname.split('.')[3]);
+      await cluster.killAgent(victim);
+      await cluster.restartAgent(victim);
       expect(await exitOf(d), d.output()).to.equal(0);
       await expectExactRun(stateDir(), MAX);
       await tearDown(cluster.master);

@@ -179,7 +179,11 @@ async function script(target: Target): Promise<Transcript> {
   const s = new RawScheduler(m);
   try {
     await s.subscribe(FW_INFO('pi-mesos differential'));
-    t.firstEvents = s.events.slice(0, 2).map((e) => e.type);
+    // Mesos sends the first HEARTBEAT right after SUBSCRIBED, but not always in the same chunk:
+    // wait for it rather than read whatever has arrived by now.
+    const firstType = s.events[0]?.type;
+    const heartbeat = await s.next((e) => e.type === 'HEARTBEAT', 20000, 'the first HEARTBEAT');
+    t.firstEvents = [firstType, heartbeat.type];
     const noStream = await post(m, JSON.stringify({ framework_id: { value: s.frameworkId }, type: 'REVIVE' }), { 'Content-Type': 'application/json' });
     t.missingStreamId = [noStream.status, noStream.body];
     const wrongStream = await s.call({ type: 'REVIVE' }, { 'Mesos-Stream-Id': 'not-the-stream' });

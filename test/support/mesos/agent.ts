@@ -152,6 +152,8 @@ export class TestAgent {
     }
     this.total = quantitiesOf(this.totalRes);
     this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-mesos-agent-'));
+    // Like /var/lib/mesos on an agent: the executors, running as the task user, reach their sandboxes through it.
+    fs.chmodSync(this.workDir, 0o755);
   }
 
   get endpoint(): string {
@@ -412,7 +414,8 @@ export class TestAgent {
         this.cluster.logger.error(`test agent: executor ${executorId} failed to start`, e2);
       });
       child.on('close', (code, signal) => {
-        this.executorExited(record, code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : -1));
+        // FAILURE.status is a wait status, as Mesos reports it (exit 127 is 32512; a signal is its number).
+        this.executorExited(record, code !== null ? code << 8 : (signal ? (os.constants.signals[signal] ?? 0) : 0));
         resolve();
       });
     });

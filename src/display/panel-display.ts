@@ -159,11 +159,6 @@ export class PanelDisplay implements Display {
         await this.driver.init();
         this.ready = true;
         this.dimmed = null;
-        if (this.failures > 0) {
-          this.opts.logger.notice(`display: ${this.driver.description} answers again after ${this.failures} failed attempt(s); re-initialised`);
-        }
-        this.failures = 0;
-        this.lastFaultCode = null;
         const step = this.refreshStepMs();
         if (step !== null) this.nextRefreshAt = this.now().getTime() + step; // init sent everything
       }
@@ -174,6 +169,14 @@ export class PanelDisplay implements Display {
       }
       await this.driver.draw(this.render(this.currentPage, true));
       this.framesDrawn++;
+      // Recovery is a frame that arrived, not an init that succeeded: a png driver's init cannot
+      // fail, and a panel may open and then refuse every write. Counting init as recovery reset
+      // the backoff and logged a notice and the error again on every attempt.
+      if (this.failures > 0) {
+        this.opts.logger.notice(`display: ${this.driver.description} answers again after ${this.failures} failed attempt(s); re-initialised`);
+        this.failures = 0;
+        this.lastFaultCode = null;
+      }
       const step = this.refreshStepMs();
       const t = this.now().getTime();
       if (step !== null && t >= this.nextRefreshAt) {

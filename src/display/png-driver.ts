@@ -45,7 +45,13 @@ export class PngDriver implements PanelDriver {
   }
 
   faultHint(code: string): string {
-    return `cannot write ${this.spec.path} (${code}): check that its directory exists and is writable by the service user`;
+    const dir = path.dirname(this.spec.path);
+    if (code === 'ENOENT') {
+      return `cannot write ${this.spec.path} (ENOENT): check that ${dir} exists; under the unit, ProtectHome=yes hides /home, /root and /run/user, `
+        + 'so use a directory under /var/lib/pi-mesos (the StateDirectory, the one place ProtectSystem=strict leaves writable)';
+    }
+    return `cannot write ${this.spec.path} (${code}): check that ${dir} is writable by the service user; under the unit only /var/lib/pi-mesos `
+      + '(the StateDirectory) is, since ProtectSystem=strict makes the rest read-only';
   }
 
   async close(): Promise<void> {}

@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import { PNG } from 'pngjs';
 import { createDisplay, parseDisplaySpec } from '../../src/display';
 import { PanelDisplay } from '../../src/display/panel-display';
-import { silentLogger } from '../../src/common/logger';
+import { MemoryLogger, silentLogger } from '../../src/common/logger';
 import { DisplayModel } from '../../src/display/model';
 import { PageName, PanelSize } from '../../src/display/spec';
-import { CaptureStream, clusterModel, idleModel, longDigitsModel, pi5ClusterModel, piZeroModel } from './fixtures';
+import { CaptureStream, clusterModel, idleModel, longDigitsModel, pi5ClusterModel, piZeroModel, waitFor } from './fixtures';
 import { GOLDEN_DIR } from './harness';
 
 async function pngOf(size: PanelSize, page: PageName, model: DisplayModel, file: string): Promise<Buffer> {
@@ -58,7 +58,33 @@ describe('png and terminal panel drivers', () => {
     expect(() => d.show(clusterModel())).to.not.throw();
     await d.settled();
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/cannot write \/nonexistent-dir\/x\.png \(ENOENT\): check that its directory exists/);
+    expect(lines[0]).to.match(/cannot write \/nonexistent-dir\/x\.png \(ENOENT\): check that \/nonexistent-dir exists; .*ProtectHome=yes hides \/home.*\/var\/lib\/pi-mesos/);
+    await d.close('stopped');
+  });
+
+  it('a missing directory is reported once and retried with backoff like a panel, and its return once', async () => {
+    // Issue 11: every attempt used to count as a recovery (the png init cannot fail), so the
+    // backoff never grew and each second logged "re-initialised" and the error again.
+    const logger = new MemoryLogger();
+    const missing = path.join(dir, 'later');
+    const file = path.join(missing, 'x.png');
+    const d = createDisplay(parseDisplaySpec(`png:${file}`), { logger, refreshMs: 0 }) as PanelDisplay;
+    Object.assign((d as unknown as { opts: object }).opts, { backoffMs: 1, maxBackoffMs: 8 });
+    d.show(clusterModel());
+    await waitFor(() => d.busErrors >= 8, 10_000, 'eight failed writes');
+    expect(logger.lines.filter((l) => l.level === 'notice'), 'no recovery while every write fails').to.deep.equal([]);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).to.have.length(1);
+    expect(errors[0].msg).to.match(/png 128x64 at .*later\/x\.png: .*\(ENOENT\): check that .*later exists; .*retrying with backoff/);
+    const delays = logger.lines.filter((l) => l.level === 'debug').map((l) => Number(/retry in (\d+)ms/.exec(l.msg)?.[1]));
+    expect(delays.slice(0, 5)).to.deep.equal([2, 4, 8, 8, 8]);
+    fs.mkdirSync(missing);
+    await waitFor(() => fs.existsSync(file), 10_000, 'the png once its directory exists');
+    await waitFor(() => logger.lines.some((l) => l.level === 'notice'), 10_000, 'the recovery notice');
+    const notices = logger.lines.filter((l) => l.level === 'notice');
+    expect(notices).to.have.length(1);
+    expect(notices[0].msg).to.match(/png 128x64 at .*answers again after \d+ failed attempt/);
+    expect(d.failing).to.equal(false);
     await d.close('stopped');
   });
 

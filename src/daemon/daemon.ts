@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Logger } from '../common/logger';
-import { createDisplay, Display, DisplayModel, webPanelFor } from '../display/index';
+import { createDisplay, Display, DisplayModel, formatCount, webPanelFor } from '../display/index';
 import { LocalBackend } from '../framework/local-backend';
 import { MesosBackend } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
@@ -374,7 +374,7 @@ export class Daemon {
     const m = this.model();
     const digits = c.decimals >= 0 ? `π ${c.certified} (${c.decimals} certified)` : 'π not yet certain';
     const where = this.local ? `local[${this.local.workers}]` : this.client?.subscribed ? `subscribed to ${this.client.state.master}` : `master: ${this.client?.state.status ?? 'idle'}`;
-    return `${digits}, ${(rate / 1e6).toFixed(1)}M terms/s, cpus ${m.cluster.cpusUsedByUs.toFixed(1)}/${m.cluster.cpusTotal}, ${where}`;
+    return `${digits}, ${formatCount(rate)} terms/s, cpus ${m.cluster.cpusUsedByUs.toFixed(1)}/${m.cluster.cpusTotal}, ${where}`;
   }
 
   private refresh(): void {

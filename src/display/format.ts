@@ -140,3 +140,29 @@ export function certifiedDecimals(certified: string): number {
   const dot = certified.indexOf('.');
   return dot < 0 ? 0 : certified.length - dot - 1;
 }
+
+/**
+ * A rate as shown to people: an exponential average over about `tauMs` of the rates fed in, so
+ * that a rate measured from completions (which arrive in steps) does not jump on every redraw.
+ * A rate of 0 (nothing measured, or nothing running) is shown at once and restarts the average.
+ */
+export class RateSmoother {
+  private value = 0;
+  private at = 0;
+
+  constructor(private readonly tauMs = 5000) {}
+
+  /** Feeds `raw` (per second) seen at `atMs` (ms, any monotonic origin); returns the smoothed rate. */
+  next(raw: number, atMs: number): number {
+    if (!(raw > 0) || !Number.isFinite(raw)) {
+      this.value = 0;
+    } else if (this.value === 0) {
+      this.value = raw;
+    } else {
+      const dt = Math.max(0, atMs - this.at);
+      this.value += (raw - this.value) * (1 - Math.exp(-dt / this.tauMs));
+    }
+    this.at = atMs;
+    return this.value;
+  }
+}

@@ -15,6 +15,8 @@ import { LcdDriver } from './lcd-driver';
 import { PageName } from './spec';
 
 export { parseDisplaySpec, parseDimSchedule };
+/** Counts and rates as every display writes them ("950", "12.3k", "21.8G"), for the daemon's status line. */
+export { formatCount } from './format';
 export type { DisplaySpec, DimSchedule, I2cLikeBus, OpenBus };
 export type { Display, DisplayModel } from './model';
 
@@ -28,6 +30,11 @@ export interface CreateDisplayOptions {
   onStop?: 'stopped' | 'blank';
   /** Terminal output (default process.stdout). */
   out?: NodeJS.WritableStream;
+  /**
+   * The stream the daemon logs to, when it may share out's terminal (default process.stderr when
+   * out is process.stdout): the terminal displays keep its lines above their in-place view.
+   */
+  logs?: NodeJS.WritableStream;
   /** Opens an I2C bus (default: i2c-bus, loaded lazily). Tests inject emulated buses here. */
   openBus?: (busNumber: number) => Promise<I2cLikeBus>;
   /** Minimum time between redraws (terminal TTY, panels). */
@@ -61,9 +68,9 @@ export function createDisplay(spec: DisplaySpec, opts: CreateDisplayOptions): Di
       return new NoneDisplay();
     case 'terminal':
       if (spec.size === null) {
-        return withDefaultStop(new TerminalStatusDisplay({ out, logger: opts.logger, refreshMs: opts.refreshMs }), opts.onStop);
+        return withDefaultStop(new TerminalStatusDisplay({ out, logs: opts.logs, logger: opts.logger, refreshMs: opts.refreshMs }), opts.onStop);
       }
-      return panel(new TerminalPanelDriver(spec.size, out), spec.pages);
+      return panel(new TerminalPanelDriver(spec.size, out, opts.logs), spec.pages);
     case 'png':
       return panel(new PngDriver(spec), spec.pages);
     case 'ssd1306':

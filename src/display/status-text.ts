@@ -48,10 +48,14 @@ export function statusLines(model: DisplayModel, style: TextStyle, state: 'runni
   lines.push(state === 'stopped' ? style.inverse(title) : style.bold(title));
   lines.push('');
   lines.push(`  pi     ${piText(model, style)}`);
-  const eta = pi.nextDigitEtaSeconds === null ? 'unknown' : `~${formatDuration(pi.nextDigitEtaSeconds)}`;
-  lines.push(`         ${certifiedDecimals(pi.certified)} certified decimals; next digit in ${eta}`);
+  // Stopped, nothing runs: an ETA or a rate would describe a run that is not there. A null ETA
+  // (no rate measured yet, or the run is complete) is left out rather than shown as "unknown".
+  const running = state === 'running';
+  const eta = running && pi.nextDigitEtaSeconds !== null ? `; next digit in ~${formatDuration(pi.nextDigitEtaSeconds)}` : '';
+  lines.push(`         ${certifiedDecimals(pi.certified)} certified decimals${eta}`);
   const beyond = pi.termsComputed > pi.termsDone ? ` (${formatCount(pi.termsComputed)} computed)` : '';
-  lines.push(`  terms  ${formatCount(pi.termsDone)} done${beyond}, ${formatCount(pi.termsPerSecond)} terms/s`);
+  const rate = running ? `, ${formatCount(pi.termsPerSecond)} terms/s` : '';
+  lines.push(`  terms  ${formatCount(pi.termsDone)} done${beyond}${rate}`);
   const cpuFrac = cluster.cpusTotal > 0 ? cluster.cpusUsedByUs / cluster.cpusTotal : 0;
   const others = cluster.cpusUsedByOthers > 0 ? `, ${formatCpus(cluster.cpusUsedByOthers)} by others` : '';
   lines.push(`  CPU    [${bar(cpuFrac, 20)}] ${formatCpus(cluster.cpusUsedByUs)} of ${formatCpus(cluster.cpusTotal)} used by pi-mesos${others}`);
@@ -72,9 +76,9 @@ export function statusLines(model: DisplayModel, style: TextStyle, state: 'runni
 /** One plain line for logs and pipes. */
 export function statusLine(model: DisplayModel, state: 'running' | 'stopped' = 'running'): string {
   const { pi, cluster } = model;
-  const eta = pi.nextDigitEtaSeconds === null ? '?' : formatDuration(pi.nextDigitEtaSeconds);
-  const prefix = state === 'stopped' ? 'stopped: ' : '';
-  return `${prefix}pi ${piText(model, plainStyle)} terms ${formatCount(pi.termsDone)} (${formatCount(pi.termsPerSecond)}/s) ` +
-    `cpu ${formatCpus(cluster.cpusUsedByUs)}/${formatCpus(cluster.cpusTotal)} next digit ${eta}` +
+  if (state === 'stopped') return `stopped: pi ${piText(model, plainStyle)} terms ${formatCount(pi.termsDone)}`;
+  const eta = pi.nextDigitEtaSeconds === null ? '' : ` next digit ${formatDuration(pi.nextDigitEtaSeconds)}`;
+  return `pi ${piText(model, plainStyle)} terms ${formatCount(pi.termsDone)} (${formatCount(pi.termsPerSecond)}/s) ` +
+    `cpu ${formatCpus(cluster.cpusUsedByUs)}/${formatCpus(cluster.cpusTotal)}${eta}` +
     (model.framework.idleReason ? ` idle: ${model.framework.idleReason}` : '');
 }

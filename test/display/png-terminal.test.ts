@@ -11,6 +11,7 @@ import { DisplayModel } from '../../src/display/model';
 import { PageName, PanelSize } from '../../src/display/spec';
 import { CaptureStream, clusterModel, idleModel, longDigitsModel, pi5ClusterModel, piZeroModel, waitFor } from './fixtures';
 import { GOLDEN_DIR } from './harness';
+import { VirtualTerminal } from './vt';
 
 async function pngOf(size: PanelSize, page: PageName, model: DisplayModel, file: string): Promise<Buffer> {
   const d = createDisplay(parseDisplaySpec(`png:${file},size=${size},pages=${page}`), { logger: silentLogger, refreshMs: 0 }) as PanelDisplay;
@@ -113,7 +114,7 @@ describe('png and terminal panel drivers', () => {
     d.show(clusterModel());
     await d.settled();
     expect(out.chunks).to.have.length(1);
-    const lines = out.chunks[0].replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n');
+    const lines = out.chunks[0].replace(/\x1b\[[0-9;]*[A-Za-z]|\r/g, '').split('\n');
     expect(lines[0]).to.equal('+' + '-'.repeat(128) + '+');
     expect(lines).to.have.length(16 + 2 + 1);
     expect(out.chunks[0]).to.match(/[▀▄█]/);
@@ -136,6 +137,46 @@ describe('png and terminal panel drivers', () => {
     const d = createDisplay(parseDisplaySpec('terminal'), { logger: silentLogger, out, refreshMs: 0, onStop: 'blank' });
     d.show(clusterModel());
     await d.close('stopped');
-    expect(out.chunks[out.chunks.length - 1]).to.equal('\x1b[H\x1b[J');
+    expect(out.chunks[out.chunks.length - 1]).to.match(/^\x1b\[\d+F\x1b\[J$/); // up over the view, erased
+  });
+
+  // Issue 11, point 16.
+  it('a panel larger than the terminal says so instead of wrapping into garbage, and draws once it fits', async () => {
+    const vt = new VirtualTerminal(80, 24);
+    const out = vt.stream();
+    const d = createDisplay(parseDisplaySpec('terminal:size=128x64,pages=pi'), { logger: silentLogger, out, logs: vt.stream(), refreshMs: 0 }) as PanelDisplay;
+    d.show(clusterModel());
+    await d.settled();
+    const text = vt.lines().join('\n');
+    expect(text).to.not.match(/[▀▄█]/);
+    expect(text.replace(/\n/g, ' ')).to.include('the 128x64 panel needs a terminal of 130 columns and 35 rows; this one has 80x24.');
+    expect(vt.lines().every((l) => l.length <= 80)).to.equal(true);
+    await d.close('blank');
+
+    const big = new VirtualTerminal(130, 35);
+    const e = createDisplay(parseDisplaySpec('terminal:size=128x64,pages=pi'), { logger: silentLogger, out: big.stream(), logs: big.stream(), refreshMs: 0 }) as PanelDisplay;
+    e.show(clusterModel());
+    await e.settled();
+    expect(big.lines()[0]).to.equal('+' + '-'.repeat(128) + '+');
+    expect(big.lines()).to.have.length(34);
+    await e.close('stopped');
+  });
+
+  it('terminal:size= keeps log lines on the same terminal above the glass', async () => {
+    const vt = new VirtualTerminal(40, 20);
+    const logs = vt.stream();
+    const d = createDisplay(parseDisplaySpec('terminal:size=20x4,pages=pi'), { logger: silentLogger, out: vt.stream(), logs, refreshMs: 0 }) as PanelDisplay;
+    d.show(clusterModel());
+    await d.settled();
+    logs.write('WARN a log line\n');
+    const m = clusterModel();
+    m.pi.termsPerSecond *= 2;
+    d.show(m);
+    await d.settled();
+    await d.close('stopped');
+    const lines = vt.lines();
+    expect(lines.filter((l) => l === 'WARN a log line')).to.have.length(1);
+    expect(lines.filter((l) => l.startsWith('+---'))).to.have.length(2); // one glass, below the log
+    expect(lines.indexOf('WARN a log line')).to.equal(0);
   });
 });

@@ -174,4 +174,52 @@ describe('make install / uninstall', function () {
       expect(fs.readFileSync(settings, 'utf8'), 'settings survive uninstall').to.equal('PI_MESOS_MASTER=zk://zk:2181/mesos\n');
     });
   });
+
+  // Issue 11, point 14: `sudo make install` sees root's PATH, where the node that built the tree
+  // (nvm's, /opt's) is often missing or an older one.
+  describe('the node recorded in dist/.node', () => {
+    let tree: string;
+    let fakeNode: string;
+    let marker: string;
+    before(() => {
+      // A checkout whose dist/.node names a node that is on no PATH: everything else links to
+      // this one, read-only as make install treats it.
+      tree = path.join(tmp, 'tree');
+      fs.mkdirSync(path.join(tree, 'dist'), { recursive: true });
+      for (const p of ['Makefile', 'fonts', 'proto', 'package.json', 'package-lock.json', 'README.md', 'systemd', 'node_modules']) {
+        fs.symlinkSync(path.join(ROOT, p), path.join(tree, p));
+      }
+      fs.symlinkSync(path.join(ROOT, 'dist/src'), path.join(tree, 'dist/src'));
+      fakeNode = path.join(tmp, 'nvm', 'versions', 'node', 'v20', 'bin', 'node');
+      marker = path.join(tmp, 'fake-node-ran');
+      fs.mkdirSync(path.dirname(fakeNode), { recursive: true });
+      fs.writeFileSync(fakeNode, `#!/bin/sh\necho "$*" >> '${marker}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(tree, 'dist/.node'), `${fakeNode}\n`);
+    });
+
+    function install(dest: string, extra: string[] = []): SpawnSyncReturns<string> {
+      // PATH has a node of its own (the one running this test), as root's would.
+      const r = run('make', ['--no-print-directory', 'install', `DESTDIR=${dest}`, ...extra], { cwd: tree, env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` } });
+      if (r.status !== 0) throw new Error(`make install failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+      return r;
+    }
+
+    it('make install runs and writes into the launchers the node recorded in dist/.node, not the one on PATH', () => {
+      const dest = path.join(tmp, 'dest-node');
+      const r = install(dest);
+      expect(r.stdout).to.include(`installed (node: ${fakeNode})`);
+      for (const bin of ['pi-mesos', 'pi-mesos-executor']) {
+        const launcher = fs.readFileSync(path.join(dest, 'usr/local/bin', bin), 'utf8');
+        expect(launcher, bin).to.match(new RegExp(`\nexec ${fakeNode.replace(/[.]/g, '\\.')} /usr/local/lib/pi-mesos/dist/src/`));
+      }
+      expect(fs.readFileSync(marker, 'utf8'), 'the version check and the module list ran on it').to.include('list-prod-modules.js');
+    });
+
+    it('NODE=... overrides dist/.node', () => {
+      const dest = path.join(tmp, 'dest-node-override');
+      const r = install(dest, [`NODE=${process.execPath}`]);
+      expect(r.stdout).to.include(`installed (node: ${process.execPath})`);
+      expect(fs.readFileSync(path.join(dest, 'usr/local/bin/pi-mesos'), 'utf8')).to.include(`\nexec ${process.execPath} /usr/local/lib/pi-mesos/`);
+    });
+  });
 });

@@ -39,7 +39,19 @@ export interface MesosBackendOptions {
   /** How long an agent whose executor could not start gets no tasks (doubling to 10 min). */
   agentBackoffMs?: number;
   now?: () => number;
+  /** The timers of retries and the revive rate limit: tests drive them on a clock of their own. */
+  timers?: Timers;
 }
+
+export interface Timers {
+  set(f: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const REAL_TIMERS: Timers = {
+  set: (f, ms) => setTimeout(f, ms),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** Why nothing is running, for the display's framework page. */
 export type IdleReason = 'done' | 'suppressed' | 'no offers' | 'offers too small' | 'not subscribed' | null;
@@ -73,10 +85,11 @@ export class MesosBackend extends EventEmitter {
   private readonly taskCpus: number;
   private readonly taskMemMb: number;
   private readonly now: () => number;
+  private readonly clock: Timers;
   private readonly executors: ExecutorChooser;
   private suppressed = false;
   private lastReviveAt = 0;
-  private reviveTimer?: NodeJS.Timeout;
+  private reviveTimer?: unknown;
   private tick?: NodeJS.Timeout;
   private lastReconcileAt = 0;
   /** Tasks seen past STAGING, by id. */
@@ -115,13 +128,14 @@ export class MesosBackend extends EventEmitter {
   tasksLaunched = 0;
   private stopping = false;
   private updateChain: Promise<void> = Promise.resolve();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<unknown>();
 
   constructor(private readonly o: MesosBackendOptions) {
     super();
     this.taskCpus = o.taskCpus ?? 1;
     this.taskMemMb = o.taskMemMb ?? 64;
     this.now = o.now ?? Date.now;
+    this.clock = o.timers ?? REAL_TIMERS;
     this.executors = new ExecutorChooser(o.executor, o.role);
     this.reconcileBackoff = this.newReconcileBackoff();
     const c = o.client;
@@ -151,8 +165,8 @@ export class MesosBackend extends EventEmitter {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.tick) clearInterval(this.tick);
-    if (this.reviveTimer) clearTimeout(this.reviveTimer);
-    for (const t of this.timers) clearTimeout(t);
+    if (this.reviveTimer !== undefined) this.clock.clear(this.reviveTimer);
+    for (const t of this.timers) this.clock.clear(t);
     await this.updateChain.catch(() => undefined);
     await this.o.client.stop();
   }
@@ -362,8 +376,8 @@ export class MesosBackend extends EventEmitter {
   }
 
   private later(ms: number, f: () => void): void {
-    const t = setTimeout(() => { this.timers.delete(t); f(); }, ms);
-    t.unref();
+    const t = this.clock.set(() => { this.timers.delete(t); f(); }, ms);
+    (t as Partial<NodeJS.Timeout>).unref?.();
     this.timers.add(t);
   }
 
@@ -382,7 +396,7 @@ export class MesosBackend extends EventEmitter {
     if (!this.suppressed || this.o.fw.ledger.drained || this.stopping) return;
     const wait = this.lastReviveAt + (this.o.reviveIntervalMs ?? 5000) - this.now();
     if (wait > 0) {
-      this.reviveTimer ??= setTimeout(() => { this.reviveTimer = undefined; this.maybeRevive(); }, wait);
+      this.reviveTimer ??= this.clock.set(() => { this.reviveTimer = undefined; this.maybeRevive(); }, wait);
       return;
     }
     this.suppressed = false;

@@ -265,6 +265,15 @@ describe('pi-mesos under a real systemd (bookworm, systemd-nspawn)', function ()
       const m = /"prefixEnd":\s*(\d+)/.exec(r.out);
       return m && Number(m[1]) > 0 ? Number(m[1]) : undefined;
     });
+    const capture = process.env.PI_MESOS_SYSTEMD_CAPTURE_DIR;
+    if (capture) {
+      // The README's `systemctl status` and journal examples come from here: a real systemd, the
+      // installed unit, today's code, a few seconds into a run.
+      fs.mkdirSync(capture, { recursive: true });
+      fs.writeFileSync(path.join(capture, 'systemctl-status.txt'), c.ok('systemctl status --no-pager -n 0 pi-mesos'));
+      fs.writeFileSync(path.join(capture, 'journal.txt'), c.ok('journalctl -u pi-mesos --no-pager -n 40 -o short'));
+      fs.writeFileSync(path.join(capture, 'versions.txt'), c.ok('systemctl --version | head -n 1; nproc; uname -m'));
+    }
     const s = c.show(['MainPID', 'NRestarts']);
     const { cursor } = c.journal();
     c.ok(`kill -9 ${s.MainPID}`);

@@ -267,8 +267,9 @@ describe('pi-mesos under a real systemd (bookworm, systemd-nspawn)', function ()
     });
     const capture = process.env.PI_MESOS_SYSTEMD_CAPTURE_DIR;
     if (capture) {
-      // The README's `systemctl status` and journal examples come from here: a real systemd, the
-      // installed unit, today's code, a few seconds into a run.
+      // The README's `systemctl status` example comes from here: a real systemd, the installed
+      // unit, today's code, once a range has finished so the status line carries a rate.
+      await c.until('a status line with a rate', () => !/, 0 terms\/s,/.test(c.show(['StatusText']).StatusText));
       fs.mkdirSync(capture, { recursive: true });
       fs.writeFileSync(path.join(capture, 'systemctl-status.txt'), c.ok('systemctl status --no-pager -n 0 pi-mesos'));
       fs.writeFileSync(path.join(capture, 'journal.txt'), c.ok('journalctl -u pi-mesos --no-pager -n 40 -o short'));

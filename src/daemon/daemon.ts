@@ -188,6 +188,7 @@ export class Daemon {
         tasksLaunched: this.mesos?.tasksLaunched ?? this.local?.tasksLaunched ?? 0,
         rangesFinished: this.fw?.tasksFinished ?? 0,
         termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
+        termsComputed: this.fw?.ledger.acc.termsComputed ?? 0,
         termsPerSecond: this.fw?.throughput.rate() ?? 0,
         certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),
         displayBusErrors: this.display.busErrors ?? 0,

@@ -36,6 +36,8 @@ export interface DaemonMetrics {
   /** Ranges whose results were merged (a task of several ranges reports each). */
   rangesFinished?: number;
   termsDone: number;
+  /** Terms finished in all, in order or ahead of the prefix. */
+  termsComputed?: number;
   termsPerSecond: number;
   certifiedDigits: number;
   displayBusErrors: number;
@@ -115,6 +117,7 @@ export function daemonMetricFamilies(m: DaemonMetrics): MetricFamily[] {
     },
     one('pi_mesos_tasks_running', 'gauge', 'Tasks running now.', m.tasksRunning),
     one('pi_mesos_ranges_finished_total', 'counter', 'Ranges of terms whose exact results were merged.', m.rangesFinished ?? 0),
+    one('pi_mesos_terms_computed_total', 'counter', 'Terms whose ranges are finished, in the prefix or ahead of it.', m.termsComputed ?? 0),
     one('pi_mesos_terms_done', 'gauge', 'Terms in the contiguous finished prefix [0, N).', m.termsDone),
     one('pi_mesos_terms_per_second', 'gauge', 'Terms computed per second, recent average.', m.termsPerSecond),
     one('pi_mesos_certified_digits', 'gauge', 'Decimal digits of pi certified correct (after the point).', m.certifiedDigits),

@@ -1,6 +1,13 @@
 // Frames as pixel grids for the PNG and terminal drivers: pixel frames as they are, character
 // frames as an LCD shows them (5x8 cells on a 6x9 pitch, the unlit cell matrix faintly visible).
-import { PNG } from 'pngjs';
+import type { PNG as PngType } from 'pngjs';
+
+/** Loaded on first use: a daemon that never draws a PNG does not carry the encoder (~5 MB RSS). */
+let pngModule: { PNG: typeof PngType } | undefined;
+function pngjs(): { PNG: typeof PngType } {
+  pngModule ??= require('pngjs') as { PNG: typeof PngType };
+  return pngModule;
+}
 import { CGRAM_GLYPHS, CharFrame } from './char-frame';
 import { smallFont } from './fonts';
 import { Frame } from './screens';
@@ -46,6 +53,7 @@ const OLED_COLOURS: [number, number, number][] = [[0, 0, 0], [120, 210, 255], [0
 const LCD_COLOURS: [number, number, number][] = [[40, 70, 200], [235, 240, 255], [52, 84, 214]];
 
 export function rasterToPng(r: Raster, scale: number): Buffer {
+  const { PNG } = pngjs();
   const png = new PNG({ width: r.width * scale, height: r.height * scale });
   const colours = r.lcd ? LCD_COLOURS : OLED_COLOURS;
   for (let y = 0; y < png.height; y++) {

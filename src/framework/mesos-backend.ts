@@ -6,7 +6,9 @@ import { MesosCallError } from '../mesos/scheduler';
 import type { ExecutorInfo, Offer, SchedulerFailure, TaskInfo, TaskStatus } from '../mesos/types';
 import { ExecutorChooser, ExecutorTemplate, isOurExecutorId } from './executor-identity';
 import { OfferPool } from './offer-resources';
-import { PiFramework } from './pi-framework';
+import { PiFramework, TERMINAL_FAILURES } from './pi-framework';
+
+const TERMINAL_STATES = new Set([...TERMINAL_FAILURES, 'TASK_FINISHED']);
 
 export interface MesosBackendOptions {
   fw: PiFramework;
@@ -323,6 +325,8 @@ export class MesosBackend extends EventEmitter {
     this.unanswered.delete(id);
     if (status.state !== 'TASK_STAGING') this.started.add(id);
     if (status.state === 'TASK_RUNNING') {
+      // One line at the start and one at the end of each task: task timelines from the log alone.
+      if (!this.reachedRunning.has(id)) this.o.logger.debug(`task ${id} running on agent ${agentId ?? '?'}`);
       this.reachedRunning.add(id);
       const key = this.taskExecutor.get(id) ?? (agentId && status.executor_id ? `${agentId}/${status.executor_id.value}` : undefined);
       if (key) this.executorRan.add(key);
@@ -333,6 +337,7 @@ export class MesosBackend extends EventEmitter {
       return;
     }
     this.finishedNoData.delete(id);
+    if (TERMINAL_STATES.has(status.state) && status.reason !== 'REASON_RECONCILIATION') this.o.logger.debug(`task ${id} ended: ${status.state}`);
     const blameless = isRangeBlameless(status, this.reachedRunning.has(id));
     if (blameless && agentId && /executor/.test(status.message ?? '') && status.state === 'TASK_ERROR') this.liveExecutors.delete(agentId);
     try {

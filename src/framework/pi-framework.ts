@@ -126,21 +126,29 @@ export class PiFramework extends EventEmitter {
    * most MAX_RANGES_PER_TASK, and at most maxTaskTerms terms).
    */
   plan(agentId: string, slots: number): PlannedTask[] {
-    const out: PlannedTask[] = [];
     const taskSeconds = this.opts.targetTaskSeconds;
     const rangeSeconds = Math.min(taskSeconds, this.opts.targetRangeSeconds ?? taskSeconds);
     const maxTerms = this.opts.maxTaskTerms ?? Number.MAX_SAFE_INTEGER;
-    for (let i = 0; i < slots; i++) {
-      const parts: Part[] = [];
-      let terms = 0;
-      let seconds = 0;
-      while (parts.length < MAX_RANGES_PER_TASK && seconds < taskSeconds * 0.999 && maxTerms - terms >= BLOCK_TERMS) {
-        const r = this.ledger.take((start) => Math.min(this.planner.termsFor(agentId, start, rangeSeconds), maxTerms - terms));
+    // The ranges are dealt to the offer's tasks in turn, not in one block per task: the prefix
+    // [0, N) (and with it the certified digits) then advances with all of them, not with the
+    // first task alone.
+    const tasks = Array.from({ length: slots }, () => ({ parts: [] as Part[], terms: 0, seconds: 0 }));
+    const open = (t: (typeof tasks)[number]): boolean =>
+      t.parts.length < MAX_RANGES_PER_TASK && t.seconds < taskSeconds * 0.999 && maxTerms - t.terms >= BLOCK_TERMS;
+    for (let dealt = true; dealt;) {
+      dealt = false;
+      for (const t of tasks) {
+        if (!open(t)) continue;
+        const r = this.ledger.take((start) => Math.min(this.planner.termsFor(agentId, start, rangeSeconds), maxTerms - t.terms));
         if (!r) break;
-        parts.push(r);
-        terms += r.count;
-        seconds += this.planner.secondsFor(agentId, r);
+        t.parts.push(r);
+        t.terms += r.count;
+        t.seconds += this.planner.secondsFor(agentId, r);
+        dealt = true;
       }
+    }
+    const out: PlannedTask[] = [];
+    for (const { parts, terms } of tasks) {
       if (parts.length === 0) break;
       const first = parts[0];
       const attempt = parts.reduce((m, p) => Math.max(m, p.attempt), 0);

@@ -1,7 +1,15 @@
 // Finds the leading Mesos master: from a static list (any master redirects to the leader) or from
 // ZooKeeper, where every master registers an ephemeral sequential node "json.info_<seq>" holding
 // its MasterInfo as JSON and the lowest sequence number leads.
-import * as zookeeper from 'node-zookeeper-client';
+import type * as Zookeeper from 'node-zookeeper-client';
+
+/** Loaded on first use: a daemon given host:port masters never pays for the ZooKeeper client's code (~5 MB RSS). */
+let zookeeperModule: typeof Zookeeper | undefined;
+function zk(): typeof Zookeeper {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  zookeeperModule ??= require('node-zookeeper-client') as typeof Zookeeper;
+  return zookeeperModule;
+}
 import { Logger, silentLogger } from '../common/logger';
 import { TypedEmitter } from './typed-emitter';
 
@@ -132,7 +140,7 @@ const RETRY_MS = 1000;
 export class ZooKeeperMasterDetector extends MasterDetector {
   readonly description: string;
   private readonly logger: Logger;
-  private client: zookeeper.Client | undefined;
+  private client: Zookeeper.Client | undefined;
   private leader: string | null = null;
   private stopped = true;
   private generation = 0;
@@ -173,7 +181,7 @@ export class ZooKeeperMasterDetector extends MasterDetector {
   }
 
   private connect(): void {
-    const client = zookeeper.createClient(this.options.servers, {
+    const client = zk().createClient(this.options.servers, {
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       spinDelay: 200,
       retries: 0,
@@ -233,7 +241,7 @@ export class ZooKeeperMasterDetector extends MasterDetector {
     client.getChildren(this.options.path, () => { if (current()) this.watch(); }, (err, children) => {
       if (!current()) return;
       if (err) {
-        if ((err as { getCode?: () => number }).getCode?.() === zookeeper.Exception.NO_NODE) {
+        if ((err as { getCode?: () => number }).getCode?.() === zk().Exception.NO_NODE) {
           // No master has registered yet: wait for the path to appear.
           this.setLeader(null);
           client.exists(this.options.path, () => { if (current()) this.watch(); }, (e2, stat) => {

@@ -119,7 +119,9 @@ export class InPlaceView {
 
   private hook(logs: NodeJS.WritableStream): void {
     const original = logs.write;
+    let released = false;
     const wrapped = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      if (released) return (original as (...a: unknown[]) => boolean).call(logs, chunk, ...rest);
       if (this.shown > 0) {
         this.write(`\x1b[${this.shown}F${CLEAR_TO_END}`);
         this.shown = 0;
@@ -131,6 +133,8 @@ export class InPlaceView {
       return ok;
     }) as typeof logs.write;
     logs.write = wrapped;
-    this.unhook = () => { if (logs.write === wrapped) logs.write = original; };
+    // A later view (a display replaced on SIGHUP) may have wrapped ours: then ours stays in the
+    // chain, but only passes lines through.
+    this.unhook = () => { released = true; if (logs.write === wrapped) logs.write = original; };
   }
 }

@@ -177,4 +177,27 @@ describe('terminal status display', () => {
     expect(lines.filter((l) => l.startsWith('pi-mesos (mesos)'))).to.have.length(1);
     expect(lines.find((l) => l.startsWith('  CPU'))).to.have.length(40);
   });
+
+  it('a display closed after its successor took the log stream (SIGHUP) no longer touches the screen', async () => {
+    const vt = new VirtualTerminal(100, 40);
+    const logs = vt.stream();
+    const firstOut = vt.stream();
+    let firstWrites = 0;
+    const write = firstOut.write.bind(firstOut);
+    firstOut.write = ((chunk: string, ...rest: never[]) => { firstWrites++; return write(chunk, ...rest); }) as typeof firstOut.write;
+    const first = createDisplay(parseDisplaySpec('terminal'), { logger: silentLogger, out: firstOut, logs, refreshMs: 0 });
+    first.show(localModel());
+    const second = createDisplay(parseDisplaySpec('terminal'), { logger: silentLogger, out: vt.stream(), logs, refreshMs: 0 });
+    await first.close('stopped');
+    const writesAtClose = firstWrites;
+    second.show(clusterModel());
+    logs.write('NOTICE after the reload\n');
+    await second.close('stopped');
+    expect(firstWrites, 'the closed display wrote after close()').to.equal(writesAtClose);
+    const lines = vt.lines();
+    expect(lines.filter((l) => l.startsWith('pi-mesos (local) - STOPPED'))).to.have.length(1);
+    expect(lines.filter((l) => l === 'NOTICE after the reload')).to.have.length(1);
+    expect(lines.filter((l) => l.startsWith('pi-mesos (mesos) - STOPPED'))).to.have.length(1);
+    expect(lines.indexOf('NOTICE after the reload')).to.be.lessThan(lines.findIndex((l) => l.startsWith('pi-mesos (mesos)')));
+  });
 });

@@ -17,6 +17,9 @@ NODE       ?= $(shell cat dist/.node 2>/dev/null || command -v node)
 # Create the i2c group when it is missing (see install); packagers staging into DESTDIR get no.
 CREATE_I2C_GROUP ?= $(if $(DESTDIR),no,yes)
 
+# Node.js options of the daemon (src/daemon/node-flags.ts says why; a test keeps the three equal).
+DAEMON_NODE_FLAGS := --max-semi-space-size=1
+
 .PHONY: all build test test-systemd run bench install uninstall clean
 
 all: build
@@ -38,7 +41,7 @@ test-systemd: build
 	bash test/systemd/run.sh
 
 run: build
-	node dist/src/daemon/main.js --master local --display terminal
+	node $(DAEMON_NODE_FLAGS) dist/src/daemon/main.js --master local --display terminal
 
 bench: build
 	node dist/test/bench/run.js
@@ -62,7 +65,7 @@ install:
 	rm -f '$(DESTDIR)$(LIBDIR)/.modules'
 	@# Readable by the service's dynamic user whatever root's umask was.
 	chmod -R u=rwX,go=rX '$(DESTDIR)$(LIBDIR)'
-	printf '#!/bin/sh\n# pi-mesos daemon (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/daemon/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos'
+	printf '#!/bin/sh\n# pi-mesos daemon (installed by make install)\nexec %s %s %s "$$@"\n' '$(NODE)' '$(DAEMON_NODE_FLAGS)' '$(LIBDIR)/dist/src/daemon/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos'
 	printf '#!/bin/sh\n# pi-mesos executor (installed by make install)\nexec %s %s "$$@"\n' '$(NODE)' '$(LIBDIR)/dist/src/executor/main.js' > '$(DESTDIR)$(BINDIR)/pi-mesos-executor'
 	chmod 0755 '$(DESTDIR)$(BINDIR)/pi-mesos' '$(DESTDIR)$(BINDIR)/pi-mesos-executor'
 	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/lib/pi-mesos/|$(LIBDIR)/|g' \

@@ -151,7 +151,7 @@ describe('make install / uninstall', function () {
       expect(unit).to.include('EnvironmentFile=-/etc/default/pi-mesos\n');
       const launcher = fs.readFileSync(path.join(dest, 'usr/local/bin/pi-mesos'), 'utf8');
       expect(launcher).to.match(/^#!\/bin\/sh\n/);
-      expect(launcher).to.match(/exec \/\S+\/node \/usr\/local\/lib\/pi-mesos\/dist\/src\/daemon\/main\.js "\$@"/);
+      expect(launcher).to.match(/exec \/\S+\/node --max-semi-space-size=1 \/usr\/local\/lib\/pi-mesos\/dist\/src\/daemon\/main\.js "\$@"/);
       expect(fs.statSync(path.join(dest, 'usr/local/bin/pi-mesos')).mode & 0o111).to.equal(0o111);
       expect(fs.existsSync(path.join(dest, 'usr/local/bin/pi-mesos-executor'))).to.equal(true);
       for (const p of ['dist/src/daemon/main.js', 'node_modules/systemd-notify/notify.js', 'proto/pi_task.proto', 'fonts', 'package.json']) {
@@ -210,7 +210,7 @@ describe('make install / uninstall', function () {
       expect(r.stdout).to.include(`installed (node: ${fakeNode})`);
       for (const bin of ['pi-mesos', 'pi-mesos-executor']) {
         const launcher = fs.readFileSync(path.join(dest, 'usr/local/bin', bin), 'utf8');
-        expect(launcher, bin).to.match(new RegExp(`\nexec ${fakeNode.replace(/[.]/g, '\\.')} /usr/local/lib/pi-mesos/dist/src/`));
+        expect(launcher, bin).to.match(new RegExp(`\nexec ${fakeNode.replace(/[.]/g, '\\.')} (--max-semi-space-size=1 )?/usr/local/lib/pi-mesos/dist/src/`));
       }
       expect(fs.readFileSync(marker, 'utf8'), 'the version check and the module list ran on it').to.include('list-prod-modules.js');
     });
@@ -219,7 +219,7 @@ describe('make install / uninstall', function () {
       const dest = path.join(tmp, 'dest-node-override');
       const r = install(dest, [`NODE=${process.execPath}`]);
       expect(r.stdout).to.include(`installed (node: ${process.execPath})`);
-      expect(fs.readFileSync(path.join(dest, 'usr/local/bin/pi-mesos'), 'utf8')).to.include(`\nexec ${process.execPath} /usr/local/lib/pi-mesos/`);
+      expect(fs.readFileSync(path.join(dest, 'usr/local/bin/pi-mesos'), 'utf8')).to.include(`\nexec ${process.execPath} --max-semi-space-size=1 /usr/local/lib/pi-mesos/`);
     });
   });
 });

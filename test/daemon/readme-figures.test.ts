@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/common/logger';
 import { loadConfig } from '../../src/daemon/config';
 import { DEFAULT_PRECISION } from '../../src/daemon/config-options';
 import { Daemon } from '../../src/daemon/daemon';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 import { buildExecutorBundle } from '../../src/daemon/executor-bundle';
 import { DisplayModel } from '../../src/display/model';
 import { plainStyle, statusLines } from '../../src/display/status-text';
@@ -103,5 +104,17 @@ describe('README figures match the code', () => {
     model.cluster.cpusTotal = Number(cpus[2]);
     model.framework.tasksRunning = Number(tasks[1]);
     expect(statusLines(model, plainStyle)).to.deep.equal(shown);
+  });
+});
+
+describe('the daemon\'s Node.js options', () => {
+  it('are the same in the installed launcher, make run and npm start as in node-flags.ts', () => {
+    const root = path.resolve(__dirname, '../../..');
+    const makefile = fs.readFileSync(path.join(root, 'Makefile'), 'utf8');
+    expect(/^DAEMON_NODE_FLAGS := (.*)$/m.exec(makefile)?.[1]).to.equal(DAEMON_NODE_FLAGS.join(' '));
+    expect(makefile).to.match(/exec %s %s %s .*'\$\(DAEMON_NODE_FLAGS\)'/);
+    expect(makefile).to.match(/node \$\(DAEMON_NODE_FLAGS\) dist\/src\/daemon\/main\.js/);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(pkg.scripts.start).to.equal(`node ${DAEMON_NODE_FLAGS.join(' ')} dist/src/daemon/main.js --master local --display terminal`);
   });
 });

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
 
 export const DAEMON = path.resolve(__dirname, '../../src/daemon/main.js');
 
@@ -11,7 +12,8 @@ export interface RunningDaemon {
 
 /** Starts the compiled daemon as a real child process, collecting its output. */
 export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): RunningDaemon {
-  const child = spawn(process.execPath, [DAEMON, ...args], {
+  // As installed: with the Node.js options of the launcher.
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, DAEMON, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,7 +20,7 @@ CREATE_I2C_GROUP ?= $(if $(DESTDIR),no,yes)
 # Node.js options of the daemon (src/daemon/node-flags.ts says why; a test keeps the three equal).
 DAEMON_NODE_FLAGS := --max-semi-space-size=1
 
-.PHONY: all build test test-systemd run bench install uninstall clean
+.PHONY: all build test test-systemd run bench soak install uninstall clean
 
 all: build
 
@@ -45,6 +45,13 @@ run: build
 
 bench: build
 	node dist/test/bench/run.js
+
+# The chaos soak (test/soak/): the daemon on a real Mesos + ZooKeeper through seeded faults, then an
+# exact check. Root only (real agents). Replay a failure with the seed it prints.
+SEED    ?=
+MINUTES ?= 30
+soak: build
+	node dist/test/soak/main.js --minutes '$(MINUTES)' $(if $(SEED),--seed '$(SEED)')
 
 # No build here: `sudo make install` must not run npm or tsc as root in the checkout.
 install:

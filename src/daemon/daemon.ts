@@ -104,7 +104,9 @@ export class Daemon {
     const scale = scaleFor(c.precision);
     this.fw = await PiFramework.open({
       scale,
-      defaultWorkRate: measureWorkRate(scale),
+      // Executors compute only --executor-duty of the time: sized at full speed, an agent's first
+      // ranges would take 1/duty times --target-range-seconds (50 times at 0.02).
+      defaultWorkRate: measureWorkRate(scale) * (c.master.kind === 'local' ? 1 : c.executorDuty),
       stateDir: c.stateDir,
       logger: this.logger,
       // Local workers take the next range the moment one ends: one range per task there.

@@ -113,7 +113,7 @@ describe('ExecutorClient through the test agent (real executor processes)', func
     const sandbox = [...agent.executors.values()][0].sandbox;
     void agent.restart(1500);
     const [f] = await failure;
-    expect(f.status).to.equal(2); // the test executor's exit code on give_up
+    expect(f.status).to.equal(2 << 8); // a wait status, as Mesos reports it: exit code 2 (give_up)
     expect(f.executor_id?.value).to.equal('test-executor');
     await waitFor(() => stateOf(task.task_id.value).includes('TASK_FAILED'), 8000, 'TASK_FAILED');
     const failed = updates.find((u) => u.state === 'TASK_FAILED');
@@ -130,7 +130,7 @@ describe('ExecutorClient through the test agent (real executor processes)', func
     await waitFor(() => stateOf(task.task_id.value).includes('TASK_RUNNING'), 8000, 'TASK_RUNNING');
     await agent.restart();
     const [f] = await failure;
-    expect(f.status).to.equal(2);
+    expect(f.status).to.equal(2 << 8);
   });
 
   it('delivers KILL, SHUTDOWN and framework messages both ways', async () => {
@@ -163,7 +163,7 @@ describe('ExecutorClient through the test agent (real executor processes)', func
     const failure = nextEvent<[SchedulerFailure]>(c, 'failure');
     await c.launch([offer.id], [task]);
     const [f] = await failure;
-    expect(f.status).to.equal(3);
+    expect(f.status).to.equal(3 << 8);
     await waitFor(() => stateOf(task.task_id.value).includes('TASK_FAILED'), 8000, 'TASK_FAILED');
     expect(stateOf(task.task_id.value)).to.deep.equal(['TASK_RUNNING', 'TASK_FAILED']);
   });

@@ -40,6 +40,15 @@ test: node_modules
 test-systemd: build
 	bash test/systemd/run.sh
 
+# Mutation testing (StrykerJS, stryker.config.mjs): not part of `make test`. One module at a time
+# (MODULE=pi, framework, mesos or display; all four in turn without it), incremental: a rerun
+# tests only mutants whose code or tests changed. Reports: reports/mutation/MODULE.html and .json.
+MUTATION_MODULES ?= pi framework mesos display
+mutation: build
+	@for m in $(if $(MODULE),$(MODULE),$(MUTATION_MODULES)); do \
+		echo "== mutation testing: $$m"; MODULE=$$m npx stryker run stryker.config.mjs || exit 1; \
+	done
+
 run: build
 	node $(DAEMON_NODE_FLAGS) dist/src/daemon/main.js --master local --display terminal
 

@@ -10,7 +10,7 @@ import { TestMesosCluster } from '../support/mesos/cluster';
 import { nextEvent, waitFor } from '../support/mesos/wait';
 import { fastClient, fastCluster, TEST_EXECUTOR, testTask } from './helpers';
 
-describe('test agent fetcher (CommandInfo.uris)', function () {
+describe('test double: agent fetcher (CommandInfo.uris)', function () {
   this.timeout(15000);
   let dir: string;
   let server: http.Server;

@@ -483,6 +483,11 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
       }
       case 503:
         return `${master}: no leading master yet (503${text ? `: ${text}` : ''})`;
+      case 404:
+        // A master just (re)started answers 404 until its HTTP routes are installed (libprocess
+        // has no such endpoint yet): seen after a master failover in the chaos soak. Fatal, it
+        // ended the daemon at every master restart it happened to hit.
+        return `${master}: no scheduler endpoint yet (404: a master still starting?)`;
       default:
         if (res.status >= 400 && res.status < 500) {
           this.fail(new MesosCallError(`Mesos master ${master} rejected SUBSCRIBE: HTTP ${res.status} ${text}`.trim(), res.status, text));

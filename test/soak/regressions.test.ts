@@ -1,6 +1,9 @@
 // Bugs the chaos soak (soak.ts) found, each pinned by a small test of its own on the test master.
 import { expect } from 'chai';
+import type { SchedulerClient } from '../../src/mesos/scheduler';
+import { fastClient, fastCluster } from '../mesos/helpers';
 import { startDaemon } from '../support/daemon-process';
+import type { TestMesosCluster } from '../support/mesos/cluster';
 import { PiTestBed, startPiTestBed } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
 
@@ -36,5 +39,31 @@ describe('chaos soak regressions', function () {
     const slow = await firstTaskTerms(0.02);
     // 0.02 expected; the two 40 ms calibrations of this machine may differ by a few times.
     expect(slow / full).to.be.below(0.2);
+  });
+
+  it('waits out a 404 to SUBSCRIBE (a master restarting, routes not yet installed) instead of giving up', async () => {
+    // Real Mesos 1.12, soak seed 2: kill -9 of the master, restarted 0.5 s later; the daemon's
+    // SUBSCRIBE got "404 Not Found", which it took for a refusal, and exited 1.
+    const cluster: TestMesosCluster = fastCluster();
+    let client: SchedulerClient | undefined;
+    await cluster.start();
+    try {
+      cluster.faults.rejectWith = 404;
+      const c = fastClient(cluster.masterSpec, { backoff: { initialMs: 10, maxMs: 50 } });
+      client = c;
+      let fatal: Error | undefined;
+      c.on('fatal', (e: Error) => { fatal = e; });
+      const attempts: number[] = [];
+      c.on('reconnecting', (ms: number) => attempts.push(ms));
+      const subscribed = new Promise<void>((resolve) => c.once('subscribed', () => resolve()));
+      c.start();
+      await waitFor(() => attempts.length >= 3 || fatal, 5000, 'retries or a fatal error');
+      expect(fatal, 'a 404 is not the master refusing the framework').to.equal(undefined);
+      cluster.faults.rejectWith = null;
+      await subscribed;
+    } finally {
+      await client?.stop();
+      await cluster.stop();
+    }
   });
 });

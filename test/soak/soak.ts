@@ -217,6 +217,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-soak-run-'));
   const stateDir = path.join(dir, 'state');
   const panelDir = path.join(dir, 'panel');
+  const clusterDir = path.join(dir, 'cluster');
+  fs.mkdirSync(clusterDir);
+  // The cluster lives below: the task user (nobody) must reach its sandboxes.
+  fs.chmodSync(dir, 0o755);
   fs.mkdirSync(stateDir);
   fs.mkdirSync(panelDir);
   const logFile = fs.openSync(path.join(outDir, 'daemon.log'), 'a');
@@ -261,6 +265,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const zkUrl = `zk://${zk.connectString}/mesos`;
     cluster = await startRealCluster({
       agents,
+      // Not under the default pi-mesos-real-* name: others' clean-ups of leftover test clusters
+      // on this shared machine stopped one mid-soak.
+      workDir: clusterDir,
       zk: zkUrl,
       resources: Object.fromEntries(Array.from({ length: agents }, (_, i) => [i + 1, 'cpus:2;mem:2048;disk:1000'])),
       // An agent gone for 6 s is unreachable (not 75 s), and a ZooKeeper pause of a few seconds
@@ -354,6 +361,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let lastRestart = 0;
     timers.push(setInterval(() => {
       if (stopping) return;
+      try { supervise(); } catch (e) { note(`supervisor: ${(e as Error).message}`); }
+    }, 500));
+    const supervise = (): void => {
       if (!held.has('master') && !alive(c.masterPid())) {
         held.add('master');
         bump(report.clusterRestarts, 'master (exited by itself)');
@@ -374,7 +384,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         lastRestart = Date.now();
         daemon = startDaemon();
       }
-    }, 500));
+    };
 
     // Progress, stalls and memory, once a second.
     let lastPrefix = 0;
@@ -383,8 +393,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     timers.push(setInterval(() => {
       const s = readState(stateDir);
       const now = Date.now();
-      if (s && s.ledger.prefixEnd > lastPrefix) {
-        lastPrefix = s.ledger.prefixEnd;
+      // Progress is any finished range, in the prefix or ahead of it: the prefix waits for the slowest.
+      const computed = s ? s.ledger.prefixEnd + s.ledger.ahead.reduce((a, r) => a + r.count, 0) : 0;
+      if (computed > lastPrefix) {
+        lastPrefix = computed;
         lastProgressAt = now;
       }
       const stall = (now - lastProgressAt) / 1000;
@@ -572,7 +584,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const before = readState(stateDir);
     if (!before) throw new Error('no state file after the fault phase');
     const frontier = Math.max(before.ledger.frontier, 1);
-    const unit = 10 ** Math.max(5, Math.floor(Math.log10(frontier)) - 1);
+    // Round in binary: ranges past 2^21 terms are whole groups of 16384, so a decimal count is no end.
+    const unit = 2 ** Math.max(14, Math.floor(Math.log2(frontier)) - 3);
     maxTerms = (Math.floor(frontier / unit) + 2) * unit;
     note(`final stretch: frontier ${frontier}, prefix ${before.ledger.prefixEnd}; running to --max-terms ${maxTerms}`);
     viaZk = false;
@@ -613,8 +626,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     try { if (zkPid) process.kill(zkPid, 'SIGCONT'); } catch { /* gone */ }
     await proxy?.stop().catch(() => undefined);
     if (cluster) {
-      // Kept for a post-mortem of a failed run; copied before the cluster's directory goes.
-      if (report.failures.length) await sh('cp', ['-r', path.join(cluster.workDir, 'logs'), path.join(outDir, 'mesos-logs')]).catch(() => undefined);
+      // Kept for a post-mortem; copied before the cluster's directory goes.
+      await sh('cp', ['-r', path.join(cluster.workDir, 'logs'), path.join(outDir, 'mesos-logs')]).catch(() => undefined);
       await cluster.stop().catch(() => undefined);
     }
     await zk?.stop().catch(() => undefined);

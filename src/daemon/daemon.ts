@@ -1,3 +1,4 @@
+import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Logger } from '../common/logger';
@@ -71,6 +72,8 @@ export class Daemon {
   private bundleDigest?: string;
   private lock?: StateLock;
   private stopped = false;
+  /** A temporary directory serving the executor bundle when the state directory took no writes. */
+  private bundleFallback?: string;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
   readonly finished: Promise<'complete' | 'stopped' | 'fatal' | 'teardown'>;
@@ -175,7 +178,20 @@ export class Daemon {
     let executorDir: string | null = null;
     if (fetching) {
       executorDir = path.join(this.config.stateDir, 'executor');
-      this.bundleDigest = await bundleDigest(await buildExecutorBundle(executorDir));
+      let bundle: string;
+      try {
+        bundle = await buildExecutorBundle(executorDir);
+      } catch (e) {
+        // A full or read-only state directory (an SD card failing) stopped every start with
+        // status 70, and five of those in five minutes end the unit for good (chaos soak). The
+        // bundle is rebuilt at every start anyway: a temporary directory serves as well.
+        const fallback = await fsp.mkdtemp(path.join(os.tmpdir(), 'pi-mesos-executor-'));
+        this.logger.warn(`cannot write the executor bundle to ${executorDir} (${(e as Error).message.split('\n')[0]}); serving it from ${fallback}`);
+        executorDir = fallback;
+        this.bundleFallback = fallback;
+        bundle = await buildExecutorBundle(executorDir);
+      }
+      this.bundleDigest = await bundleDigest(bundle);
     }
     this.http = new DaemonHttpServer({
       listen: this.config.http!,
@@ -422,13 +438,16 @@ export class Daemon {
     await this.operator?.close();
     await this.detector?.stop();
     if (this.fw) {
-      await this.fw.persist();
+      // A full or read-only state directory made SIGTERM end in status 70 (chaos soak). Nothing is
+      // lost: updates are acknowledged only once on disk, so Mesos re-sends what this misses.
+      await this.fw.persist().catch((e) => this.logger.error(`the last checkpoint could not be written (${(e as Error).message}); the one before stands, and Mesos re-sends every update not yet acknowledged`));
       this.refresh();
     }
     await this.display.close(this.config.displayOnStop).catch((e) => this.logger.error('display close failed', e));
     await this.http?.close();
     this.notifier.close();
     await this.lock?.release();
+    if (this.bundleFallback) await fsp.rm(this.bundleFallback, { recursive: true, force: true }).catch(() => undefined);
     this.resolveFinished('stopped');
   }
 }

@@ -1,5 +1,9 @@
 // Bugs the chaos soak (soak.ts) found, each pinned by a small test of its own on the test master.
 import { expect } from 'chai';
+import { execFileSync } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
 import { fastClient, fastCluster } from '../mesos/helpers';
 import { startDaemon } from '../support/daemon-process';
@@ -64,6 +68,40 @@ describe('chaos soak regressions', function () {
     } finally {
       await client?.stop();
       await cluster.stop();
+    }
+  });
+
+  it('starts and stops cleanly (SIGTERM: status 0) while its state directory takes no writes', async () => {
+    // Soak seed 2: the state directory read-only for 25 s (an SD card failing) made every start
+    // exit 70 building the executor bundle there (five in five minutes end the unit for good),
+    // and SIGTERM exit 70 writing the last checkpoint.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-ro-'));
+    const state = path.join(dir, 'state');
+    await fs.mkdir(state);
+    // Root writes through a mode of 0500: it gets a read-only mount instead.
+    const root = process.getuid?.() === 0;
+    if (root) execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'pi-soak-ro', state]);
+    else await fs.chmod(state, 0o500);
+    try {
+      // A master that refuses connections: the daemon starts, retries, and is told to stop.
+      const d = startDaemon(['--master', '127.0.0.1:1', '--display', 'none', '--http', '127.0.0.1:0', '--state-dir', state, '--log-level', 'info']);
+      try {
+        await waitFor(() => /HTTP endpoints on/.test(d.output()) || d.child.exitCode !== null, 30_000, `the daemon to start\n${d.output()}`);
+        expect(d.child.exitCode, d.output()).to.equal(null);
+        expect(d.output()).to.match(/cannot write the executor bundle to .*; serving it from /);
+        d.child.kill('SIGTERM');
+        const end = await d.exited;
+        expect(end.code, d.output()).to.equal(0);
+        expect(d.output()).to.match(/ERROR +the last checkpoint could not be written/);
+        const fallback = /serving it from (\S+)/.exec(d.output())![1];
+        expect(await fs.stat(fallback).then(() => true, () => false), 'the temporary bundle is removed').to.equal(false);
+      } finally {
+        if (d.child.exitCode === null && d.child.signalCode === null) { d.child.kill('SIGKILL'); await d.exited; }
+      }
+    } finally {
+      if (root) execFileSync('umount', [state]);
+      else await fs.chmod(state, 0o700);
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });

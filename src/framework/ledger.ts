@@ -182,6 +182,11 @@ export class Ledger {
     return rec;
   }
 
+  /** Whether every term of `r` is finished (in the prefix or ahead of it). */
+  isFinished(r: TermRange): boolean {
+    return this.uncovered(r).length === 0;
+  }
+
   /**
    * The pieces of `r` not finished yet, as valid ranges (finished ranges end on boundaries, so
    * their complements do too).

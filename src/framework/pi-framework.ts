@@ -197,7 +197,10 @@ export class PiFramework extends EventEmitter {
       } else {
         // A range we no longer track (presumed lost, or done meanwhile): it must still be at our scale.
         if (result.bits !== this.opts.scale.bits || result.kernel !== this.opts.scale.kernel) throw new PayloadError(`result at ${result.bits} bits/${result.kernel} does not match this run`);
-        if (rec && final === false) throw new PayloadError(`result for ${result.rangeId} answers no range of this task`);
+        // A range of this task counted already comes again when its acknowledgement was lost (a
+        // master failover, a cut connection): a duplicate, counted once below. Taken for a stranger,
+        // it killed the task and requeued the ranges it was computing (chaos soak).
+        if (rec && final === false && !this.ledger.isFinished(result)) throw new PayloadError(`result for ${result.rangeId} answers no range of this task`);
       }
     } catch (e) {
       this.opts.logger.warn(`task ${u.taskId} reported an unusable result (${(e as Error).message}); its ranges go back to the queue`);

@@ -4,7 +4,12 @@ import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { MemoryLogger } from '../../src/common/logger';
+import { encodeResult } from '../../src/executor/task-codec';
+import { PiFramework } from '../../src/framework/pi-framework';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
+import { scaleFor } from '../../src/pi/precision';
+import { sumRange } from '../../src/pi/range-sum';
 import { fastClient, fastCluster } from '../mesos/helpers';
 import { startDaemon } from '../support/daemon-process';
 import type { TestMesosCluster } from '../support/mesos/cluster';
@@ -103,5 +108,35 @@ describe('chaos soak regressions', function () {
       else await fs.chmod(state, 0o700);
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chaos soak regressions: the framework', () => {
+  let dir: string | undefined;
+  afterEach(async () => { if (dir) await fs.rm(dir, { recursive: true, force: true }); dir = undefined; });
+
+  it('counts a re-sent TASK_RUNNING result of a range already counted once, and leaves its task running', async () => {
+    // Soak seed 2, after a master failover: agents re-sent range results whose acknowledgements
+    // were lost; each was taken for a result that "answers no range of this task", so its healthy
+    // task was killed and the ranges it was computing requeued.
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-dup-'));
+    const logger = new MemoryLogger();
+    const scale = scaleFor(20);
+    const fw = await PiFramework.open({ scale, stateDir: dir, logger, targetTaskSeconds: 4, targetRangeSeconds: 1, maxTerms: 320 * 8, defaultRate: 320 });
+    const superseded: unknown[] = [];
+    fw.on('superseded', (rec) => superseded.push(rec));
+    const [t] = fw.plan('a1', 1);
+    const parts = fw.ledger.task(t.taskId)!.parts.map((p) => ({ start: p.start, count: p.count }));
+    expect(parts.length, 'a task of several ranges').to.be.at.least(2);
+    const first = parts[0];
+    const data = encodeResult({ ...sumRange(first, scale), rangeId: `${first.start}+${first.count}`, computeSeconds: 0.01 });
+    const update = { taskId: t.taskId, state: 'TASK_RUNNING' as const, agentId: 'a1', data };
+    await fw.onUpdate(update);
+    await fw.onUpdate(update);
+    expect(logger.has('warn', /unusable result/), logger.lines.map((l) => l.msg).join('\n')).to.equal(false);
+    expect(superseded).to.deep.equal([]);
+    expect(fw.ledger.task(t.taskId)?.parts.map((p) => p.start)).to.deep.equal(parts.slice(1).map((p) => p.start));
+    expect(fw.ledger.queuedTerms).to.equal(0);
+    expect(fw.ledger.acc.termsComputed).to.equal(first.count);
   });
 });

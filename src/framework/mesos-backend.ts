@@ -198,7 +198,9 @@ export class MesosBackend extends EventEmitter {
     this.o.logger.debug(`backend: subscribed as ${info.frameworkId}, adopting ${adopt.length} tasks`);
     if (fw.frameworkId !== info.frameworkId) {
       fw.frameworkId = info.frameworkId;
-      await fw.persist();
+      // Not on disk yet (a state directory that takes no write) is no loss: every launch waits for
+      // a checkpoint, and that one carries the ID too.
+      await fw.persist().catch((e) => this.o.logger.error(`cannot record the framework ID on disk (${(e as Error).message}); the next checkpoint will`));
     }
     await this.reconcile(adopt);
     this.emit('subscribed', info);
@@ -297,7 +299,17 @@ export class MesosBackend extends EventEmitter {
         continue;
       }
       // Intent on disk before the launch leaves this process.
-      await fw.persist();
+      try {
+        await fw.persist();
+      } catch (e) {
+        // A full or read-only state directory (chaos soak): no launch without its record, and no
+        // crash either (status 70, five in five minutes end the unit). The ranges go back as they
+        // were, the offer is declined briefly, and the next offer tries the disk again.
+        this.o.logger.error(`cannot record a launch on disk (${(e as Error).message}); declining the offer`);
+        for (const p of planned) fw.ledger.fail(p.taskId, () => 0, true);
+        await this.decline(offer, 5, 'the state directory took no write');
+        continue;
+      }
       const infos: TaskInfo[] = planned.map((p) => ({
         name: `pi ${p.task.rangeId}`,
         task_id: { value: p.taskId },

@@ -6,7 +6,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { MemoryLogger } from '../../src/common/logger';
 import { encodeResult } from '../../src/executor/task-codec';
+import { MesosBackend } from '../../src/framework/mesos-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
+import { ManualClock, offer, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
@@ -138,5 +140,53 @@ describe('chaos soak regressions: the framework', () => {
     expect(fw.ledger.task(t.taskId)?.parts.map((p) => p.start)).to.deep.equal(parts.slice(1).map((p) => p.start));
     expect(fw.ledger.queuedTerms).to.equal(0);
     expect(fw.ledger.acc.termsComputed).to.equal(first.count);
+  });
+});
+
+describe('chaos soak regressions: the Mesos backend', () => {
+  let dir: string | undefined;
+  let backend: MesosBackend | undefined;
+  afterEach(async () => {
+    await backend?.stop();
+    backend = undefined;
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('declines an offer it cannot record on disk, keeps its ranges, and launches once the disk takes writes again', async () => {
+    // Soak seed 3: the state directory read-only; the checkpoint before a launch failed as an
+    // unhandled rejection and the daemon exited 70 at every offer, restart after restart.
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-offer-'));
+    const state = path.join(dir, 'state');
+    const clock = new ManualClock();
+    const logger = new MemoryLogger();
+    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: state, logger, targetTaskSeconds: 1, maxTerms: 320 * 4, defaultRate: 320, now: clock.now });
+    const client = new SnapshottingClient(PiFramework.stateFile(state), clock.now);
+    backend = new MesosBackend({
+      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
+      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32,
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown): void => { rejections.push(e); };
+    process.on('unhandledRejection', onRejection);
+    try {
+      // A path no directory can be made at, for root too (a read-only mount needs root).
+      await fs.rm(state, { recursive: true, force: true });
+      await fs.writeFile(state, 'not a directory');
+      client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+      await waitFor(() => client.calls.some((c) => c.type === 'decline'), 5000, 'the decline');
+      await new Promise((r) => setImmediate(r));
+      expect(rejections).to.deep.equal([]);
+      expect(client.launched).to.deep.equal([]);
+      expect(logger.has('error', /cannot record a launch on disk/)).to.equal(true);
+      expect(fw.ledger.inFlightCount).to.equal(0);
+      await fs.rm(state);
+      client.emit('offers', [offer('o2', 'a1', 1, 1024)]);
+      await waitFor(() => client.launched.length === 1, 5000, 'a launch');
+      // The ranges handed back first are the ones launched now: nothing skipped.
+      expect(client.launched[0].task_id.value).to.match(/^pi\.0\./);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });

@@ -624,7 +624,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await proxy?.stop().catch(() => undefined);
     if (cluster) {
       // Kept for a post-mortem; copied before the cluster's directory goes.
-      await sh('cp', ['-r', path.join(cluster.workDir, 'logs'), path.join(outDir, 'mesos-logs')]).catch(() => undefined);
+      const logs = path.join(cluster.workDir, 'logs');
+      fs.mkdirSync(path.join(outDir, 'mesos-logs'), { recursive: true });
+      for (const f of fs.existsSync(logs) ? fs.readdirSync(logs).filter((n) => n.endsWith('.out')) : []) {
+        fs.copyFileSync(path.join(logs, f), path.join(outDir, 'mesos-logs', f));
+      }
       await cluster.stop().catch(() => undefined);
     }
     await zk?.stop().catch(() => undefined);

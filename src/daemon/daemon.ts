@@ -207,6 +207,7 @@ export class Daemon {
         rangesFinished: this.fw?.tasksFinished ?? 0,
         termsDone: this.fw?.ledger.acc.prefixEnd ?? 0,
         termsComputed: this.fw?.ledger.acc.termsComputed ?? 0,
+        computeSeconds: this.fw?.computeSeconds ?? 0,
         termsPerSecond: this.fw?.throughput.rate() ?? 0,
         certifiedDigits: Math.max(0, this.fw?.certified().decimals ?? 0),
         displayBusErrors: this.display.busErrors ?? 0,

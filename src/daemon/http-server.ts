@@ -38,6 +38,8 @@ export interface DaemonMetrics {
   termsDone: number;
   /** Terms finished in all, in order or ahead of the prefix. */
   termsComputed?: number;
+  /** Worker seconds the merged ranges took. */
+  computeSeconds?: number;
   termsPerSecond: number;
   certifiedDigits: number;
   displayBusErrors: number;
@@ -117,6 +119,7 @@ export function daemonMetricFamilies(m: DaemonMetrics): MetricFamily[] {
     },
     one('pi_mesos_tasks_running', 'gauge', 'Tasks running now.', m.tasksRunning),
     one('pi_mesos_ranges_finished_total', 'counter', 'Ranges of terms whose exact results were merged.', m.rangesFinished ?? 0),
+    one('pi_mesos_compute_seconds_total', 'counter', 'Worker seconds spent on the ranges merged so far, as the executors measured them.', m.computeSeconds ?? 0),
     one('pi_mesos_terms_computed_total', 'counter', 'Terms whose ranges are finished, in the prefix or ahead of it.', m.termsComputed ?? 0),
     one('pi_mesos_terms_done', 'gauge', 'Terms in the contiguous finished prefix [0, N).', m.termsDone),
     one('pi_mesos_terms_per_second', 'gauge', 'Terms computed per second, recent average.', m.termsPerSecond),

@@ -78,7 +78,10 @@ export class PiFramework extends EventEmitter {
   private readonly now: () => number;
   private seq = 0;
   tasksLost = 0;
+  /** Ranges merged (each finished range counts once, whatever task carried it). */
   tasksFinished = 0;
+  /** Seconds of worker time the merged ranges took, as their executors measured it. */
+  computeSeconds = 0;
 
   private constructor(readonly opts: FrameworkOptions, readonly ledger: Ledger, state?: FrameworkState) {
     super();
@@ -212,6 +215,7 @@ export class PiFramework extends EventEmitter {
     const { outcome, superseded } = this.ledger.finish(u.taskId, result);
     if (outcome === 'merged') {
       this.tasksFinished++;
+      this.computeSeconds += Math.max(0, result.computeSeconds);
       if (u.agentId && result.computeSeconds > 0) this.planner.observe(u.agentId, result, result.computeSeconds);
       this.throughput.record(this.ledger.acc.termsComputed);
       this.certifiedCache = undefined;

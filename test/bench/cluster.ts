@@ -1,9 +1,9 @@
 import { promises as fs } from 'fs';
-import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { startPiTestBed, writeExecutorLauncher } from '../support/pi-cluster';
+import { httpGet } from '../support/http-get';
 import { realMesosUnavailableReason, startRealCluster } from '../support/mesos/real-cluster';
 
 // Cluster efficiency with 4 agents × 4 CPUs, on the test master and on a real Mesos 1.12: the
@@ -45,15 +45,6 @@ async function peakRssMb(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 /** The daemon's HTTP address, from its start-up line. */
 async function daemonHttp(d: RunningDaemon): Promise<string> {
@@ -107,7 +98,7 @@ function occupancy(spans: Iterable<TaskSpan>, from: number, to: number): number 
 
 async function finishDaemon(d: RunningDaemon, httpBase: string, seconds: number, t0: number): Promise<{ cpu: number; rss: number; ranges: number; prefixEnd: number; compute: number }> {
   await new Promise((r) => setTimeout(r, Math.max(0, t0 + seconds * 1000 - Date.now())));
-  const metrics = await get(`${httpBase}/metrics`);
+  const metrics = await httpGet(`${httpBase}/metrics`);
   const cpu = await cpuSeconds(d.child.pid!);
   const rss = await peakRssMb(d.child.pid!);
   const ranges = Number(/^pi_mesos_ranges_finished_total (\d+)/m.exec(metrics)?.[1] ?? 0);

@@ -6,26 +6,17 @@
 // nothing lost, nothing counted twice.
 import { expect } from 'chai';
 import { promises as fs } from 'fs';
-import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { exitOf, RunningDaemon, startDaemon } from '../support/daemon-process';
 import { RealCluster, realMesosUnavailableReason, startRealCluster } from '../support/mesos/real-cluster';
 import { expectExactRun, readFrameworkState } from '../support/pi-cluster';
+import { httpGet } from '../support/http-get';
 import { waitFor } from '../support/wait';
 import { startZooKeeper, ZooKeeperServer, zooKeeperUnavailableReason } from '../support/zookeeper';
 
 const UNAVAILABLE = realMesosUnavailableReason();
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 /** Enough terms for dozens of tasks (--max-task-terms), so that faults land mid-run. */
 const MAX = 2 ** 33;
 const TASK_TERMS = 2 ** 28;
@@ -61,17 +52,12 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
     return d;
   };
 
-  async function exitOf(d: RunningDaemon, ms = RUN_TIMEOUT_MS): Promise<number | null> {
-    let end: { code: number | null } | undefined;
-    void d.exited.then((e) => { end = e; });
-    await waitFor(() => end, ms, `the daemon to finish\n${d.output().slice(-6000)}`);
-    return end!.code;
-  }
+  const exitOfRun = (d: RunningDaemon, ms = RUN_TIMEOUT_MS): Promise<number | null> => exitOf(d, ms);
 
   async function tearDown(master: string, state = stateDir()): Promise<void> {
     if (!(await readFrameworkState(state))?.frameworkId) return;
     const down = run([...args(master, [], state), '--teardown']);
-    expect(await exitOf(down, 60_000), down.output()).to.equal(0);
+    expect(await exitOfRun(down, 60_000), down.output()).to.equal(0);
   }
 
   afterEach(async () => {
@@ -100,7 +86,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
 
     it('computes exactly with --role pi on reserved and unreserved resources, the default fetch executor and user, and names the setting for the agent without node', async () => {
       const d = run(args(cluster.master, ['--role', 'pi']));
-      expect(await exitOf(d), d.output()).to.equal(0);
+      expect(await exitOfRun(d), d.output()).to.equal(0);
       const out = d.output();
       expect(out).to.match(/tasks run as user nobody on the agents/);
       expect(out).to.not.match(/more than available|TASK_ERROR|task_error/i);
@@ -114,7 +100,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
 
     it('uses the agents\' node named by --executor-node, on every agent', async () => {
       const d = run(args(cluster.master, ['--role', 'pi', '--executor-node', process.execPath]));
-      expect(await exitOf(d), d.output()).to.equal(0);
+      expect(await exitOfRun(d), d.output()).to.equal(0);
       expect(d.output()).to.match(/launched \d+ tasks on 127\.0\.0\.2/);
       expect(d.output()).to.not.match(/could not start/);
       await expectExactRun(stateDir(), MAX);
@@ -134,7 +120,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
       expect(oldExecutors.size).to.be.greaterThan(0);
       // --http 127.0.0.1:0 binds another port: another bundle URL, so another ExecutorInfo.
       const second = run(a);
-      expect(await exitOf(second), second.output()).to.equal(0);
+      expect(await exitOfRun(second), second.output()).to.equal(0);
       const newExecutors = [...second.output().matchAll(/executor (pi-mesos-executor-[0-9a-f]+), new/g)].map((m) => m[1]);
       expect(newExecutors.length).to.be.greaterThan(0);
       for (const id of newExecutors) expect(oldExecutors.has(id)).to.equal(false);
@@ -156,7 +142,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
       const victim = Number(slaves.slaves.find((a) => a.id === agentId)!.hostname.split('.')[3]);
       await cluster.killAgent(victim);
       await cluster.restartAgent(victim);
-      expect(await exitOf(d), d.output()).to.equal(0);
+      expect(await exitOfRun(d), d.output()).to.equal(0);
       await expectExactRun(stateDir(), MAX);
       await tearDown(cluster.master);
     });
@@ -185,7 +171,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
       }, RUN_TIMEOUT_MS, `tasks in flight\n${d.output().slice(-4000)}`);
       await cluster!.killMaster();
       await cluster!.restartMaster();
-      expect(await exitOf(d), d.output()).to.equal(0);
+      expect(await exitOfRun(d), d.output()).to.equal(0);
       const out = d.output();
       expect(out).to.match(/lost the master|leader/i);
       expect(out.match(/subscribed to Mesos master/g)?.length ?? 0).to.be.at.least(2);

@@ -12,7 +12,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
-import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { exitOf, RunningDaemon, startDaemon } from '../support/daemon-process';
 import { expectExactRun, readFrameworkState, writeExecutorLauncher } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
 
@@ -54,13 +54,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
     return d;
   };
 
-  /** The exit of `d`, or a failure carrying its log if it runs past `ms`. */
-  async function exitOf(d: RunningDaemon, ms = RUN_TIMEOUT_MS): Promise<number | null> {
-    let end: { code: number | null } | undefined;
-    void d.exited.then((e) => { end = e; });
-    await waitFor(() => end, ms, `the daemon to finish\n${d.output().slice(-4000)}`);
-    return end!.code;
-  }
+  const exitOfRun = (d: RunningDaemon, ms = RUN_TIMEOUT_MS): Promise<number | null> => exitOf(d, ms);
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-real-master-'));
@@ -79,7 +73,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
     // Never leave a framework (and its idle executors holding resources) on someone's cluster.
     if (dir && (await readFrameworkState(stateDir()))?.frameworkId) {
       const down = startDaemon(await args(['--teardown']));
-      await exitOf(down, 60_000).catch(() => { down.child.kill('SIGKILL'); });
+      await exitOfRun(down, 60_000).catch(() => { down.child.kill('SIGKILL'); });
     }
     if (dir) await fs.rm(dir, { recursive: true, force: true });
     dir = undefined;
@@ -87,7 +81,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
 
   it('computes [0, N) on the cluster exactly, then tears the framework down', async () => {
     const d = run(await args());
-    const code = await exitOf(d);
+    const code = await exitOfRun(d);
     expect(code, d.output()).to.equal(0);
     expect(d.output()).to.match(/subscribed to Mesos master \S+ as framework \S+/);
     expect(d.output()).to.match(/new certified digit/);
@@ -95,7 +89,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
     expect(s.frameworkId).to.be.a('string');
 
     const down = run(await args(['--teardown']));
-    expect(await exitOf(down, 60_000), down.output()).to.equal(0);
+    expect(await exitOfRun(down, 60_000), down.output()).to.equal(0);
     expect(down.output()).to.match(new RegExp(`framework ${s.frameworkId} torn down`));
     expect((await readFrameworkState(stateDir()))?.frameworkId).to.equal(undefined);
   });
@@ -111,7 +105,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
     await first.exited;
     const id = (await readFrameworkState(stateDir()))!.frameworkId;
     const second = run(a);
-    const code = await exitOf(second);
+    const code = await exitOfRun(second);
     expect(code, second.output()).to.equal(0);
     expect(second.output()).to.match(new RegExp(`as framework ${id} \\(resubscribed\\)`));
     const s = await expectExactRun(stateDir(), MAX);

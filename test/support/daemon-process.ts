@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags';
+import { waitFor } from './wait';
 
 export const DAEMON = path.resolve(__dirname, '../../src/daemon/main.js');
 
@@ -24,4 +25,12 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Runnin
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   return { child, output: () => out, exited };
+}
+
+/** The exit status of `d`, or a failure carrying the end of its log if it runs past `ms`. */
+export async function exitOf(d: RunningDaemon, ms: number): Promise<number | null> {
+  let end: { code: number | null } | undefined;
+  void d.exited.then((e) => { end = e; });
+  await waitFor(() => end, ms, `the daemon to finish\n${d.output().slice(-6000)}`);
+  return end!.code;
 }

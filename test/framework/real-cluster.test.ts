@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { exitOf, RunningDaemon, startDaemon } from '../support/daemon-process';
+import { exitOf, killAll, RunningDaemon, startDaemon } from '../support/daemon-process';
 import { RealCluster, realMesosUnavailableReason, startRealCluster } from '../support/mesos/real-cluster';
 import { expectExactRun, readFrameworkState } from '../support/pi-cluster';
 import { httpGet } from '../support/http-get';
@@ -61,12 +61,7 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
   }
 
   afterEach(async () => {
-    for (const d of daemons) {
-      if (d.child.exitCode === null && d.child.signalCode === null) {
-        d.child.kill('SIGKILL');
-        await d.exited;
-      }
-    }
+    await killAll(daemons);
     daemons = [];
     await fs.rm(dir, { recursive: true, force: true });
   });

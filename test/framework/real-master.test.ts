@@ -12,7 +12,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
-import { exitOf, RunningDaemon, startDaemon } from '../support/daemon-process';
+import { exitOf, killAll, RunningDaemon, startDaemon } from '../support/daemon-process';
 import { expectExactRun, readFrameworkState, writeExecutorLauncher } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
 
@@ -63,12 +63,7 @@ describe(`pi framework end to end against a real Mesos master (${MASTER ? `MESOS
   });
 
   afterEach(async () => {
-    for (const d of daemons) {
-      if (d.child.exitCode === null && d.child.signalCode === null) {
-        d.child.kill('SIGKILL');
-        await d.exited;
-      }
-    }
+    await killAll(daemons);
     daemons = [];
     // Never leave a framework (and its idle executors holding resources) on someone's cluster.
     if (dir && (await readFrameworkState(stateDir()))?.frameworkId) {

@@ -34,3 +34,13 @@ export async function exitOf(d: RunningDaemon, ms: number): Promise<number | nul
   await waitFor(() => end, ms, `the daemon to finish\n${d.output().slice(-6000)}`);
   return end!.code;
 }
+
+/** SIGKILLs every daemon of `ds` still running and waits for each to be gone. */
+export async function killAll(ds: RunningDaemon[]): Promise<void> {
+  for (const d of ds) {
+    if (d.child.exitCode === null && d.child.signalCode === null) {
+      d.child.kill('SIGKILL');
+      await d.exited;
+    }
+  }
+}

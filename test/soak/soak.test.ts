@@ -1,6 +1,7 @@
 // The chaos soak's short run in the normal suite: two minutes of seeded faults on a real Mesos 1.12
 // cluster in a real ZooKeeper, then the exact check (soak.ts). `make soak` runs the long one.
 import { expect } from 'chai';
+import * as fs from 'fs';
 import { realMesosUnavailableReason } from '../support/mesos/real-cluster';
 import { zooKeeperUnavailableReason } from '../support/zookeeper';
 import { formatReport, runSoak, schedule } from './soak';
@@ -36,6 +37,8 @@ describe('chaos soak', () => {
       expect(report.terms).to.be.greaterThan(0);
       expect(Object.values(report.faults).reduce((a, b) => a + b, 0), text).to.be.at.least(4);
       expect(report.certified).to.match(/^3\.14159/);
+      // Logs stay only when something failed.
+      fs.rmSync(report.outDir, { recursive: true, force: true });
     });
   });
 });

@@ -22,7 +22,7 @@ function block(file, start, close) {
 const MODULES = {
   pi: {
     mutate: ['src/pi/**/*.ts', '!src/pi/index.ts'],
-    spec: dist('pi/certify', 'pi/kernels', 'pi/merge', 'pi/guarantees', 'framework/ledger', 'framework/planner', 'framework/series-end', 'executor/task-codec'),
+    spec: dist('pi/certify', 'pi/kernels', 'pi/merge', 'pi/guarantees', 'pi/edges', 'framework/ledger', 'framework/planner', 'framework/series-end', 'executor/task-codec'),
   },
   framework: {
     mutate: ['src/framework/**/*.ts'],

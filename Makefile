@@ -46,7 +46,7 @@ test-systemd: build
 MUTATION_MODULES ?= pi framework mesos display
 mutation: build
 	@for m in $(if $(MODULE),$(MODULE),$(MUTATION_MODULES)); do \
-		echo "== mutation testing: $$m"; MODULE=$$m npx stryker run stryker.config.mjs || exit 1; \
+		echo "== mutation testing: $$m"; MODULE=$$m ./node_modules/.bin/stryker run stryker.config.mjs || exit 1; \
 	done
 
 run: build

@@ -71,6 +71,7 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
-  tempDirName: '.stryker-tmp',
+  // One temp dir per module, so two modules can run side by side.
+  tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: 'always',
 };

@@ -147,3 +147,106 @@ describe('display diff as a property: after every draw the glass equals the fram
     }
   });
 });
+
+describe('the diff\'s choices: what it sends for a given change', () => {
+  const W = 128;
+  const frame = (pages: number, set: [number, number][]): Uint8Array => {
+    const b = new Uint8Array(W * pages);
+    for (const [p, c] of set) b[p * W + c] = 0xff;
+    return b;
+  };
+  const ssd = (next: Uint8Array, shadow: Uint8Array | null, pages = 8) => changedWindows(next, shadow, W, pages, 9, true);
+  const sh = (next: Uint8Array, shadow: Uint8Array | null) => changedWindows(next, shadow, W, 8, 3, false);
+
+  it('unknown glass: the whole RAM in one SSD1306 window, one run per page on the SH1106', () => {
+    expect(ssd(new Uint8Array(W * 8), null)).to.deep.equal([{ p0: 0, p1: 7, c0: 0, c1: 127 }]);
+    expect(ssd(new Uint8Array(W * 4), null, 4)).to.deep.equal([{ p0: 0, p1: 3, c0: 0, c1: 127 }]);
+    expect(sh(new Uint8Array(W * 8), null)).to.deep.equal(Array.from({ length: 8 }, (_, p) => ({ p0: p, p1: p, c0: 0, c1: 127 })));
+    expect(ssd(new Uint8Array(W * 8), new Uint8Array(W * 8))).to.deep.equal([]);
+  });
+
+  it('bridges a gap of up to 9 unchanged bytes in a page (SSD1306), 3 (SH1106), and no more', () => {
+    const blank = new Uint8Array(W * 8);
+    expect(ssd(frame(8, [[2, 10], [2, 20]]), blank)).to.deep.equal([{ p0: 2, p1: 2, c0: 10, c1: 20 }]);
+    expect(ssd(frame(8, [[2, 10], [2, 21]]), blank)).to.deep.equal([{ p0: 2, p1: 2, c0: 10, c1: 10 }, { p0: 2, p1: 2, c0: 21, c1: 21 }]);
+    expect(sh(frame(8, [[2, 10], [2, 14]]), blank)).to.deep.equal([{ p0: 2, p1: 2, c0: 10, c1: 14 }]);
+    expect(sh(frame(8, [[2, 10], [2, 15]]), blank)).to.deep.equal([{ p0: 2, p1: 2, c0: 10, c1: 10 }, { p0: 2, p1: 2, c0: 15, c1: 15 }]);
+    expect(sh(frame(8, [[0, 0], [0, 127]]), blank)).to.deep.equal([{ p0: 0, p1: 0, c0: 0, c1: 0 }, { p0: 0, p1: 0, c0: 127, c1: 127 }]);
+  });
+
+  it('merges runs on adjacent pages into one window when that costs no more bytes, never pages apart', () => {
+    const blank = new Uint8Array(W * 8);
+    const run = (p: number, c0: number, c1: number): [number, number][] => Array.from({ length: c1 - c0 + 1 }, (_, i) => [p, c0 + i]);
+    // 10 + 10 bytes apart (40 with overhead) or 10 + 2·15 = 40 merged: a tie merges.
+    expect(ssd(frame(8, [...run(0, 0, 9), ...run(1, 5, 14)]), blank)).to.deep.equal([{ p0: 0, p1: 1, c0: 0, c1: 14 }]);
+    // One column wider and the merged window costs more: two windows.
+    expect(ssd(frame(8, [...run(0, 0, 9), ...run(1, 6, 15)]), blank)).to.deep.equal([{ p0: 0, p1: 0, c0: 0, c1: 9 }, { p0: 1, p1: 1, c0: 6, c1: 15 }]);
+    // Pages 0 and 2 are not adjacent.
+    expect(ssd(frame(8, [...run(0, 0, 9), ...run(2, 0, 9)]), blank)).to.deep.equal([{ p0: 0, p1: 0, c0: 0, c1: 9 }, { p0: 2, p1: 2, c0: 0, c1: 9 }]);
+    // A chain over three pages, and the best of two windows above is the one extended.
+    expect(ssd(frame(8, [...run(3, 4, 9), ...run(4, 4, 9), ...run(5, 4, 9)]), blank)).to.deep.equal([{ p0: 3, p1: 5, c0: 4, c1: 9 }]);
+    expect(ssd(frame(8, [...run(0, 0, 3), ...run(0, 60, 69), ...run(1, 61, 70)]), blank))
+      .to.deep.equal([{ p0: 0, p1: 0, c0: 0, c1: 3 }, { p0: 0, p1: 1, c0: 60, c1: 70 }]);
+    // The SH1106 writes one page at a time.
+    expect(sh(frame(8, [...run(0, 0, 9), ...run(1, 0, 9)]), blank)).to.have.length(2);
+  });
+
+  it('hd44780: rewrites an unchanged cell between two changes rather than set the address again, but not two', async () => {
+    const spec = parseDisplaySpec('hd44780:bus=1,cols=20,rows=4') as Hd44780Spec;
+    const factory = new FakeBusFactory();
+    const lcd = new LcdEmulator(20, 4);
+    factory.bus(1).attach(spec.address, lcd);
+    const driver = new LcdDriver(spec, factory.open, async () => undefined);
+    await driver.init();
+    const cells = new Uint8Array(80).fill(0x20);
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    const writes = (): number => lcd.dataWrites;
+    const instructions = (): number => lcd.instructions.length;
+    let w = writes(), i = instructions();
+    cells[5] = 0x41; cells[7] = 0x42; // one unchanged cell between
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    expect([writes() - w, instructions() - i]).to.deep.equal([3, 1]);
+    w = writes(); i = instructions();
+    cells[25] = 0x41; cells[28] = 0x42; // two unchanged cells between
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    expect([writes() - w, instructions() - i]).to.deep.equal([2, 2]);
+    w = writes(); i = instructions();
+    cells[19] = 0x43; cells[20] = 0x44; // the end of one row and the start of the next: two addresses
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    expect([writes() - w, instructions() - i]).to.deep.equal([2, 2]);
+    w = writes(); i = instructions();
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    expect([writes() - w, instructions() - i]).to.deep.equal([0, 0]);
+  });
+
+  it('ssd1306: one command write and one data write per window, each byte of the window once', async () => {
+    const spec = parseDisplaySpec('ssd1306:bus=1,height=64,shift=off') as OledSpec;
+    const factory = new FakeBusFactory();
+    const bus = factory.bus(1);
+    bus.attach(spec.address, new OledEmulator('ssd1306', 64));
+    const driver = new OledDriver(spec, factory.open);
+    await driver.init();
+    const buf = new Uint8Array(W * 8);
+    await driver.draw({ kind: 'pixel', canvas: new Canvas(128, 64, buf.slice()) });
+    const from = bus.log.length;
+    buf[3 * W + 10] = 1; buf[3 * W + 20] = 1;
+    await driver.draw({ kind: 'pixel', canvas: new Canvas(128, 64, buf.slice()) });
+    const tx = bus.log.slice(from).map((t) => [...t.bytes]);
+    expect(tx).to.deep.equal([[0x00, 0x21, 10, 20, 0x22, 3, 3], [0x40, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]]);
+  });
+
+  it('sh1106: page, column nibbles and data in one transaction per run, at the module\'s column offset', async () => {
+    const spec = parseDisplaySpec('sh1106:bus=1,offset=2,shift=off') as OledSpec;
+    const factory = new FakeBusFactory();
+    const bus = factory.bus(1);
+    bus.attach(spec.address, new OledEmulator('sh1106', 64, { offset: 2 }));
+    const driver = new OledDriver(spec, factory.open);
+    await driver.init();
+    const buf = new Uint8Array(W * 8);
+    await driver.draw({ kind: 'pixel', canvas: new Canvas(128, 64, buf.slice()) });
+    const from = bus.log.length;
+    buf[5 * W + 30] = 7;
+    await driver.draw({ kind: 'pixel', canvas: new Canvas(128, 64, buf.slice()) });
+    expect(bus.log.slice(from).map((t) => [...t.bytes])).to.deep.equal([[0x80, 0xb5, 0x80, 0x00, 0x80, 0x12, 0x40, 7]]);
+  });
+});

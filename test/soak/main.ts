@@ -1,8 +1,10 @@
 // `make soak [SEED=n] [MINUTES=m]`: one chaos soak (soak.ts) on a real Mesos cluster; exits 1 on a
-// failure, with the seed to replay it. Flags --seed/--minutes/--agents/--out, or SOAK_SEED,
-// SOAK_MINUTES, SOAK_AGENTS, SOAK_OUT.
+// failure, with the seed to replay it. Then a second phase on the test master (double.ts). Flags
+// --seed/--minutes/--agents/--double-minutes/--out, or SOAK_SEED, SOAK_MINUTES, SOAK_AGENTS,
+// SOAK_DOUBLE_MINUTES, SOAK_OUT.
 import { realMesosUnavailableReason } from '../support/mesos/real-cluster';
 import { zooKeeperUnavailableReason } from '../support/zookeeper';
+import { formatDoubleReport, runDoublePhase } from './double';
 import { formatReport, runSoak } from './soak';
 
 function option(name: string, env: string): string | undefined {
@@ -23,6 +25,7 @@ async function main(): Promise<number> {
   const seed = Number(option('seed', 'SOAK_SEED') ?? Math.floor(Math.random() * 2 ** 31));
   const minutes = Number(option('minutes', 'SOAK_MINUTES') ?? 30);
   const agents = Number(option('agents', 'SOAK_AGENTS') ?? 3);
+  const doubleMinutes = Number(option('double-minutes', 'SOAK_DOUBLE_MINUTES') ?? 3);
   if (!Number.isInteger(seed) || !(minutes > 0) || !Number.isInteger(agents) || agents < 1) {
     process.stderr.write('soak: --seed is an integer, --minutes a positive number, --agents a positive integer\n');
     return 2;
@@ -33,7 +36,13 @@ async function main(): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort());
   const report = await runSoak({ seed, minutes, agents, outDir: option('out', 'SOAK_OUT'), signal: abort.signal });
   process.stdout.write(`${formatReport(report)}\n`);
-  return report.ok ? 0 : 1;
+  if (!(doubleMinutes > 0) || abort.signal.aborted) return report.ok ? 0 : 1;
+  // Second phase: what only the test master makes on demand (duplicated and held-back updates).
+  process.stdout.write(`soak: phase 2, ${doubleMinutes} min on the test master\n`);
+  const double = await runDoublePhase(seed, doubleMinutes * 60, (l) => process.stdout.write(`${l}\n`));
+  process.stdout.write(`${formatDoubleReport(double)}\n`);
+  if (!report.ok || !double.ok) process.stdout.write(`replay: make soak SEED=${seed} MINUTES=${minutes}\n`);
+  return report.ok && double.ok ? 0 : 1;
 }
 
 main().then((code) => process.exit(code), (e) => {

@@ -8,7 +8,8 @@ import { MemoryLogger } from '../../src/common/logger';
 import { encodeResult } from '../../src/executor/task-codec';
 import { MesosBackend } from '../../src/framework/mesos-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
-import { ManualClock, offer, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
+import { ManualClock, offer, rangeUpdate, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
+import type { TaskStatus } from '../../src/mesos/types';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
@@ -188,5 +189,31 @@ describe('chaos soak regressions: the Mesos backend', () => {
     } finally {
       process.off('unhandledRejection', onRejection);
     }
+  });
+
+  it('takes a reconciliation answer FINISHED for a task whose live result came first for no result at all', async () => {
+    // Soak seeds 1 and 3 on a real Mesos: reconciliation asked about a task in flight, its live
+    // TASK_FINISHED (with the result) came first, and the master's answer, FINISHED without data,
+    // was then logged as an unusable result whose ranges "go back to the queue".
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-recon-'));
+    const clock = new ManualClock();
+    const logger = new MemoryLogger();
+    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 320, defaultRate: 320, now: clock.now });
+    const client = new SnapshottingClient(PiFramework.stateFile(dir), clock.now);
+    backend = new MesosBackend({
+      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
+      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32,
+    });
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 5000, 'a launch');
+    const t = client.launched[0];
+    client.emit('update', rangeUpdate(t, 0));
+    await waitFor(() => fw.ledger.acc.prefixEnd === 320, 5000, 'the result counted');
+    const { data: _d, uuid: _u, ...stripped } = rangeUpdate(t, 0);
+    client.emit('update', { ...stripped, reason: 'REASON_RECONCILIATION' } as TaskStatus);
+    await waitFor(() => logger.has('debug', /reported finished by the master; nothing in flight to count/), 5000, 'the answer');
+    expect(logger.has('warn', /unusable result/), logger.lines.map((l) => l.msg).join('\n')).to.equal(false);
+    expect(fw.ledger.acc.prefixEnd).to.equal(320);
+    expect(fw.ledger.queuedTerms).to.equal(0);
   });
 });

@@ -94,7 +94,7 @@ describe('pi framework on Mesos, end to end', function () {
 
   describe('tasks of several ranges (each reported in a TASK_RUNNING update)', () => {
     /** At least 32 tasks (so every agent gets some), each of several short ranges. */
-    const MAX_L = 2 ** 38;
+    const MAX_L = 2 ** 36;
     const LEASES = ['--max-task-terms', String(MAX_L / 32), '--target-task-seconds', '1', '--target-range-seconds', '0.1'];
 
     function countRangeReports(b: PiTestBed): { running: number; finished: number } {

@@ -61,7 +61,10 @@ export class PiAccumulator {
     if (r.start + r.count <= this.prefixEndTerms) return 'duplicate';
     const waiting = this.ahead.get(r.start);
     if (waiting) {
-      return waiting.count === r.count && waiting.value === r.value ? 'duplicate' : 'conflict';
+      // Another split of the same terms (a range requeued and re-dealt in other sizes) is an
+      // overlap, not a disagreement: the chaos soak saw it logged as an error of the computation.
+      if (waiting.count !== r.count) return 'overlap';
+      return waiting.value === r.value ? 'duplicate' : 'conflict';
     }
     if (this.overlapsDone(r.start, r.count)) return 'overlap';
     this.ahead.set(r.start, { start: r.start, count: r.count, value: r.value, errUnits: r.errUnits });

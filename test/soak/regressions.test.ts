@@ -8,6 +8,7 @@ import { MemoryLogger } from '../../src/common/logger';
 import { encodeResult } from '../../src/executor/task-codec';
 import { MesosBackend } from '../../src/framework/mesos-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
+import { PiAccumulator } from '../../src/pi/accumulator';
 import { ManualClock, offer, rangeUpdate, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
 import type { TaskStatus } from '../../src/mesos/types';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
@@ -215,5 +216,30 @@ describe('chaos soak regressions: the Mesos backend', () => {
     expect(logger.has('warn', /unusable result/), logger.lines.map((l) => l.msg).join('\n')).to.equal(false);
     expect(fw.ledger.acc.prefixEnd).to.equal(320);
     expect(fw.ledger.queuedTerms).to.equal(0);
+  });
+});
+
+describe('chaos soak regressions: the accumulator', () => {
+  it('takes a result for the same start as a waiting range but another length for an overlap, not a disagreement', async () => {
+    // Soak seed 1 (30 min, real Mesos): a task finished owing one range, which was requeued and
+    // re-dealt as two shorter ones; then the first task's late result for the whole range came
+    // in and was logged as an ERROR "disagrees with the one already counted" (its value was right).
+    const scale = scaleFor(20);
+    const acc = new PiAccumulator(scale.bits, scale.kernel);
+    expect(acc.add(sumRange({ start: 64, count: 32 }, scale))).to.equal('added');
+    expect(acc.add(sumRange({ start: 96, count: 32 }, scale))).to.equal('added');
+    expect(acc.add(sumRange({ start: 64, count: 64 }, scale))).to.equal('overlap');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-split-'));
+    try {
+      const logger = new MemoryLogger();
+      const fw = await PiFramework.open({ scale, stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 1024, defaultRate: 64 });
+      const result = (start: number, count: number): Uint8Array => encodeResult({ ...sumRange({ start, count }, scale), rangeId: `${start}+${count}`, computeSeconds: 0.01 });
+      await fw.onUpdate({ taskId: 'pi.64.32.1.b', state: 'TASK_FINISHED', agentId: 'a1', data: result(64, 32) });
+      await fw.onUpdate({ taskId: 'pi.64.64.0.a', state: 'TASK_FINISHED', agentId: 'a2', data: result(64, 64) });
+      expect(logger.has('error', /disagrees/), logger.lines.map((l) => l.msg).join('\n')).to.equal(false);
+      expect(fw.ledger.acc.aheadRanges().map((r) => `${r.start}+${r.count}`)).to.deep.equal(['64+32']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

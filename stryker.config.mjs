@@ -47,6 +47,9 @@ const MODULES = {
 const name = process.env.MODULE ?? 'pi';
 const module = MODULES[name];
 if (!module) throw new Error(`MODULE=${name}: one of ${Object.keys(MODULES).join(', ')}`);
+// A part of a module: MUTATE=src/mesos/recordio.ts,… and SPEC=mesos/recordio,… (test names as above).
+if (process.env.MUTATE) module.mutate = process.env.MUTATE.split(',');
+if (process.env.SPEC) module.spec = dist(...process.env.SPEC.split(','));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -211,12 +211,32 @@ describe('the diff\'s choices: what it sends for a given change', () => {
     await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
     expect([writes() - w, instructions() - i]).to.deep.equal([2, 2]);
     w = writes(); i = instructions();
+    cells[45] = 0x41; cells[47] = 0x42; // the bridge on a lower row too
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
+    expect([writes() - w, instructions() - i]).to.deep.equal([3, 1]);
+    w = writes(); i = instructions();
     cells[19] = 0x43; cells[20] = 0x44; // the end of one row and the start of the next: two addresses
     await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
     expect([writes() - w, instructions() - i]).to.deep.equal([2, 2]);
     w = writes(); i = instructions();
+    const transactions = factory.bus(1).log.length;
     await driver.draw({ kind: 'char', chars: new CharFrame(20, 4, cells.slice()) });
     expect([writes() - w, instructions() - i]).to.deep.equal([0, 0]);
+    expect(factory.bus(1).log.length, 'no empty transaction for an unchanged frame').to.equal(transactions);
+    let wrong: Error | undefined;
+    await driver.draw({ kind: 'pixel', canvas: new Canvas(128, 64) }).catch((e: Error) => { wrong = e; });
+    expect(wrong?.message).to.equal('an HD44780 draws character frames');
+  });
+
+  it('an OLED refuses a character frame', async () => {
+    const spec = parseDisplaySpec('ssd1306:bus=1,height=64,shift=off') as OledSpec;
+    const factory = new FakeBusFactory();
+    factory.bus(1).attach(spec.address, new OledEmulator('ssd1306', 64));
+    const driver = new OledDriver(spec, factory.open);
+    await driver.init();
+    let wrong: Error | undefined;
+    await driver.draw({ kind: 'char', chars: new CharFrame(20, 4) }).catch((e: Error) => { wrong = e; });
+    expect(wrong?.message).to.equal('an OLED draws pixel frames');
   });
 
   it('ssd1306: one command write and one data write per window, each byte of the window once', async () => {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CodecError, encodingOfMediaType, MEDIA_TYPES, schedulerCallCodec, schedulerEventCodec } from '../../src/mesos/codec';
+import { CodecError, encodingOfMediaType, executorCallCodec, executorEventCodec, MEDIA_TYPES, protoDirectory, schedulerCallCodec, schedulerEventCodec } from '../../src/mesos/codec';
 import { basicAuthorization, CredentialsError, loadCredentials } from '../../src/mesos/credentials';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecord, RecordIODecoder, RecordIOError } from '../../src/mesos/recordio';
 
@@ -25,11 +25,13 @@ describe('mesos library edges', () => {
       expect(loadCredentials(write('s3 cret \r\n'), 'fw').secret).to.equal('s3 cret ');
       expect(loadCredentials(write('s3cret\n\n'), 'fw').secret).to.equal('s3cret\n');
       expect(loadCredentials(write(' s3cret'), 'fw').secret).to.equal(' s3cret');
+      expect(loadCredentials(write('a\nb\n'), 'fw').secret).to.equal('a\nb');
     });
 
     it('reads "principal secret" from the first line, the secret to its end, trailing blanks dropped', () => {
       expect(loadCredentials(write('  pi   two words  \r\nignored line\n'))).to.deep.equal({ principal: 'pi', secret: 'two words' });
       expect(loadCredentials(write('pi\tx'))).to.deep.equal({ principal: 'pi', secret: 'x' });
+      expect(loadCredentials(write('pi x\nsecond line'))).to.deep.equal({ principal: 'pi', secret: 'x' });
     });
 
     it('refuses an empty principal, a directory, bad JSON and JSON without both strings', () => {
@@ -89,6 +91,7 @@ describe('mesos library edges', () => {
       expect(inHeader.atRecordBoundary).to.equal(false);
       expect(() => inHeader.end()).to.throw(RecordIOError, 'stream ended inside a record (part of a record length)');
       expect(() => new RecordIODecoder().push(Buffer.from('\n'))).to.throw(RecordIOError, 'empty record length');
+      expect(() => new RecordIODecoder().push(Buffer.from('1\r\n'))).to.throw(RecordIOError, 'unexpected byte 0x0d in record length');
       expect(new RecordIOError('x').name).to.equal('RecordIOError');
     });
 
@@ -101,6 +104,21 @@ describe('mesos library edges', () => {
   });
 
   describe('codec', () => {
+    it('loads the protos from the package\'s proto/ directory, and says where it looked when they are missing', () => {
+      expect(protoDirectory()).to.equal(path.resolve(__dirname, '../../../proto'));
+      expect(executorEventCodec.type.fullName).to.equal('.mesos.v1.executor.Event');
+      expect(executorCallCodec.type.fullName).to.equal('.mesos.v1.executor.Call');
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const realFs = require('fs') as typeof fs;
+      const exists = realFs.existsSync;
+      realFs.existsSync = () => false;
+      try {
+        expect(() => protoDirectory()).to.throw(CodecError, /^Mesos \.proto files not found \(looked in \/.*proto, \/.*proto\)$/);
+      } finally {
+        realFs.existsSync = exists;
+      }
+    });
+
     it('maps exactly the two media types, nothing with parameters', () => {
       expect(MEDIA_TYPES).to.deep.equal({ protobuf: 'application/x-protobuf', json: 'application/json' });
       expect(encodingOfMediaType('application/json')).to.equal('json');
@@ -120,6 +138,7 @@ describe('mesos library edges', () => {
     it('normalises a plain object as a round trip through the wire would', () => {
       const n = schedulerCallCodec.normalize({ type: 'REVIVE', revive: { roles: ['pi'] } });
       expect(n).to.deep.equal({ type: 'REVIVE', revive: { roles: ['pi'] } });
+      expect(() => schedulerCallCodec.encode({ type: 'REVIVE', revive: { roles: 5 } } as never)).to.throw(CodecError, /^cannot encode mesos\.v1\.scheduler\.Call: /);
       const ack = schedulerCallCodec.normalize({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: 'a' }, task_id: { value: 't' }, uuid: Buffer.from([1]) } });
       expect(Buffer.isBuffer(ack.acknowledge!.uuid)).to.equal(true);
     });

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { PiAccumulator } from '../../src/pi/accumulator';
 import { certify, piInterval } from '../../src/pi/certify';
-import { groupSum } from '../../src/pi/group-kernel';
+import { groupSum, hornerShape } from '../../src/pi/group-kernel';
+import { rangeCost, termsForCost } from '../../src/pi/cost';
 import { GROUPED_MAX_DIGITS, MAX_DIGITS, MIN_DIGITS, scaleFor } from '../../src/pi/precision';
 import { checkRange, GROUP_TERMS, GROUPED_FROM, GROUPED_FROM_GROUP, MAX_TERMS } from '../../src/pi/range';
 import { kernelErrorUnits } from '../../src/pi/range-sum';
@@ -132,6 +133,34 @@ describe('src/pi edges', () => {
       const c = certify(2 ** 50, v - (2n * one) / (2n * 2n ** 50n + 1n), 0n, bits);
       expect(c.decimals).to.equal(Math.floor(bits * Math.log10(2)));
       expect(c.certified).to.have.length(2 + 12);
+    });
+  });
+
+  describe('the cost model (what the planner sizes ranges by)', () => {
+    it('half a unit a pair below 2^21 terms, a group 2·(levels + 1) units (×1.5 once A² outgrows a word)', () => {
+      const grouped = scaleFor(20);
+      expect(rangeCost({ start: 0, count: 64 }, grouped)).to.equal(16);
+      expect(rangeCost({ start: GROUPED_FROM - 64, count: 64 }, grouped)).to.equal(16);
+      for (const g of [GROUPED_FROM_GROUP, 2 ** 20, 2 ** 30, MAX_TERMS / GROUP_TERMS - 1]) {
+        const aBits = Math.floor(Math.log2(g)) + 1 + Math.log2(4 * 8192);
+        const { levels, wide } = hornerShape(aBits, grouped.bits);
+        expect(rangeCost({ start: g * GROUP_TERMS, count: GROUP_TERMS }, grouped), `group ${g}`).to.equal(2 * (levels + 1) * (wide ? 1.5 : 1));
+      }
+      expect(hornerShape(32, 100).wide).to.equal(false);
+      expect(hornerShape(33, 100).wide).to.equal(true);
+    });
+
+    it('the pair kernel: half a unit a pair, three times that once 4j+3 passes 2^32', () => {
+      const pairs = scaleFor(3000);
+      expect(rangeCost({ start: 0, count: 64 }, pairs)).to.equal(16);
+      expect(rangeCost({ start: 2 ** 31 - 32, count: 64 }, pairs)).to.equal(8 + 24);
+      expect(rangeCost({ start: 2 ** 40, count: 64 }, pairs)).to.equal(48);
+    });
+
+    it('runs out at the end of the series', () => {
+      const grouped = scaleFor(20);
+      expect(termsForCost(MAX_TERMS - GROUP_TERMS, 1e30, grouped)).to.equal(GROUP_TERMS);
+      expect(termsForCost(0, 16, grouped)).to.equal(64);
     });
   });
 

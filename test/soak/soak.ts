@@ -583,7 +583,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const frontier = Math.max(before.ledger.frontier, 1);
     // Round in binary: ranges past 2^21 terms are whole groups of 16384, so a decimal count is no end.
     const unit = 2 ** Math.max(14, Math.floor(Math.log2(frontier)) - 3);
-    maxTerms = (Math.floor(frontier / unit) + 2) * unit;
+    maxTerms = (Math.floor(frontier / unit) + 1) * unit;
     note(`final stretch: frontier ${frontier}, prefix ${before.ledger.prefixEnd}; running to --max-terms ${maxTerms}`);
     viaZk = false;
     daemon = startDaemon();

@@ -1,3 +1,4 @@
+import * as net from 'net';
 import type { AgentResources } from '../mesos/operator';
 import { AgentView, ClusterView } from '../display/model';
 
@@ -43,7 +44,8 @@ export class ClusterTracker {
       const mine = ours.byAgent.get(a.id) ?? { cpus: 0, memMb: 0 };
       this.known.set(a.id, {
         id: a.id,
-        hostname: a.hostname.split('.')[0],
+        // A host name's first label fits a panel; an address cut at its first dot would be "127".
+        hostname: net.isIP(a.hostname) ? a.hostname : a.hostname.split('.')[0],
         online: a.active,
         cpusTotal: a.total.cpus,
         cpusUsedByUs: round(Math.min(mine.cpus, a.total.cpus)),

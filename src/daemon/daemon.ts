@@ -112,9 +112,9 @@ export class Daemon {
       defaultWorkRate: measureWorkRate(scale) * (c.master.kind === 'local' ? 1 : c.executorDuty),
       stateDir: c.stateDir,
       logger: this.logger,
-      // Local workers take the next range the moment one ends: one range per task there.
-      targetTaskSeconds: c.master.kind === 'local' ? Math.min(c.targetTaskSeconds, c.targetRangeSeconds) : c.targetTaskSeconds,
-      targetRangeSeconds: c.targetRangeSeconds,
+      // Local workers take the next range the moment one ends, and compute one range per task.
+      targetTaskSeconds: c.master.kind === 'local' ? c.targetRangeSeconds : c.targetTaskSeconds,
+      targetRangeSeconds: c.master.kind === 'local' ? undefined : c.targetRangeSeconds,
       maxTerms: c.maxTerms ?? undefined,
       maxTaskTerms: c.maxTaskTerms ?? undefined,
     });

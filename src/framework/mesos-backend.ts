@@ -63,6 +63,13 @@ export function exitCodeOf(status: number): number | null {
   return (status & 0x7f) === 0 ? (status >> 8) & 0xff : null;
 }
 
+/** A FAILURE status in words: an exit status, a signal, or none known (Mesos sends -1 when the launch itself failed). */
+function describeStatus(status: number | undefined): string {
+  if (status === undefined || status < 0) return 'no exit status: the launch itself failed';
+  const code = exitCodeOf(status);
+  return code === null ? `signal ${status & 0x7f}` : `exit status ${code}`;
+}
+
 /**
  * Failures that say nothing about the range: the launch met an executor that had just exited
  * (idle exit racing an offer that still listed it), an offer that was gone, or an executor that
@@ -121,6 +128,10 @@ export class MesosBackend extends EventEmitter {
   /** Agents whose executor could not start: no tasks there until then. */
   private readonly agentBackoff = new Map<string, { until: number; delayMs: number; host: string }>();
   private readonly agentHosts = new Map<string, string>();
+  /** Agents already told of as lacking the task user (said once each). */
+  private readonly userErrorAgents = new Set<string>();
+  /** First attempts of acknowledgements still in flight: stop() waits for them. */
+  private readonly pendingAcks = new Set<Promise<unknown>>();
   private subscribedAt = 0;
   private subscription = 0;
   lastOfferAt = 0;
@@ -170,6 +181,9 @@ export class MesosBackend extends EventEmitter {
     if (this.reviveTimer !== undefined) this.clock.clear(this.reviveTimer);
     for (const t of this.timers) this.clock.clear(t);
     await this.updateChain.catch(() => undefined);
+    // The last update of a finished run must be acknowledged before the stream closes, or its
+    // agent re-sends it for as long as the framework lives (the master keeps the task too).
+    await Promise.race([Promise.allSettled([...this.pendingAcks]), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.o.client.stop();
   }
 
@@ -223,7 +237,7 @@ export class MesosBackend extends EventEmitter {
       return;
     }
     if (this.liveExecutors.get(agentId)?.executor_id.value === executorId) this.liveExecutors.delete(agentId);
-    const code = f.status === undefined ? null : exitCodeOf(f.status);
+    const code = f.status === undefined || f.status < 0 ? null : exitCodeOf(f.status);
     if (code === 0) {
       this.o.logger.info(`executor ${executorId} on agent ${agentId} exited`);
       return;
@@ -240,13 +254,14 @@ export class MesosBackend extends EventEmitter {
       this.agentBackoff.set(agentId, { until: this.now() + delayMs, delayMs, host });
       const what = code === 127 ? 'a program it runs was not found (exit status 127)'
         : code === 126 ? 'a program it runs is not executable (exit status 126)'
-          : `it ended before running a task (${code === null ? `signal ${f.status! & 0x7f}` : `exit status ${code}`}; a fetch that failed is exit status 1)`;
-      const hint = code === 126 || code === 127 ? `${this.o.executorHint ?? ''} ` : `${this.o.fetchHint ?? ''} `;
+          : `it ended before running a task (${describeStatus(f.status)}; a fetch that failed is exit status 1)`;
+      // Any other early end may be the fetch, the user or the program: name all three settings.
+      const hint = code === 126 || code === 127 ? `${this.o.executorHint ?? ''} ` : `${this.o.fetchHint ?? ''} ${this.o.executorHint ?? ''} `;
       this.o.logger.error(`the executor could not start on agent ${host}: ${what}. ${hint}`
         + `No tasks go to that agent for ${Math.round(delayMs / 1000)} s; the executor sandbox's stderr says more.`);
       return;
     }
-    this.o.logger.warn(`executor ${executorId} on agent ${agentId} ended: ${code === null ? `signal ${f.status! & 0x7f}` : `exit status ${code}`}`);
+    this.o.logger.warn(`executor ${executorId} on agent ${agentId} ended: ${describeStatus(f.status)}`);
   }
 
   private async decline(offer: Offer, refuseSeconds: number, why: string): Promise<void> {
@@ -358,6 +373,11 @@ export class MesosBackend extends EventEmitter {
     this.finishedNoData.delete(id);
     if (TERMINAL_STATES.has(status.state) && status.reason !== 'REASON_RECONCILIATION') this.o.logger.debug(`task ${id} ended: ${status.state}`);
     const blameless = isRangeBlameless(status, this.reachedRunning.has(id));
+    const noUser = /No such user '([^']*)'/.exec(status.message ?? '');
+    if (noUser && agentId && !this.userErrorAgents.has(agentId)) {
+      this.userErrorAgents.add(agentId);
+      this.o.logger.error(`the task user '${noUser[1]}' does not exist on agent ${this.agentHosts.get(agentId) ?? agentId}: set --user (PI_MESOS_USER) to a user every agent has`);
+    }
     if (blameless && agentId && /executor/.test(status.message ?? '') && status.state === 'TASK_ERROR') this.liveExecutors.delete(agentId);
     try {
       await this.o.fw.onUpdate({ taskId: id, state: status.state, agentId, data: status.data, message: status.message, reason: status.reason, blameless });
@@ -383,9 +403,16 @@ export class MesosBackend extends EventEmitter {
   private acknowledge(status: TaskStatus): void {
     const subscription = this.subscription;
     const backoff = new Backoff({ initialMs: this.o.callRetryMs ?? 1000, maxMs: this.o.callRetryMaxMs ?? 30_000 });
+    let first = true;
     const attempt = (): void => {
-      if (this.stopping || subscription !== this.subscription) return;
-      this.o.client.acknowledge(status).then(() => undefined, (e) => {
+      // The first try goes out even while stopping: stop() waits for it (a finished run's last update).
+      if ((this.stopping && !first) || subscription !== this.subscription) return;
+      first = false;
+      const sent = this.o.client.acknowledge(status);
+      const tracked = sent.then(() => undefined, () => undefined);
+      this.pendingAcks.add(tracked);
+      void tracked.then(() => this.pendingAcks.delete(tracked));
+      sent.then(() => undefined, (e) => {
         if (this.stopping || subscription !== this.subscription) return;
         if (e instanceof MesosCallError && e.status === 400) {
           this.o.logger.error(`acknowledge ${status.task_id.value} refused as malformed: ${e.message}`);

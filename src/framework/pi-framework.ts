@@ -132,12 +132,15 @@ export class PiFramework extends EventEmitter {
     const taskSeconds = this.opts.targetTaskSeconds;
     const rangeSeconds = Math.min(taskSeconds, this.opts.targetRangeSeconds ?? taskSeconds);
     const maxTerms = this.opts.maxTaskTerms ?? Number.MAX_SAFE_INTEGER;
+    // Without targetRangeSeconds a task is one range (local mode: its workers compute one range
+    // per payload), even when that range came out short (cut at the groups or the limit).
+    const maxRanges = this.opts.targetRangeSeconds === undefined ? 1 : MAX_RANGES_PER_TASK;
     // The ranges are dealt to the offer's tasks in turn, not in one block per task: the prefix
     // [0, N) (and with it the certified digits) then advances with all of them, not with the
     // first task alone.
     const tasks = Array.from({ length: slots }, () => ({ parts: [] as Part[], terms: 0, seconds: 0 }));
     const open = (t: (typeof tasks)[number]): boolean =>
-      t.parts.length < MAX_RANGES_PER_TASK && t.seconds < taskSeconds * 0.999 && maxTerms - t.terms >= BLOCK_TERMS;
+      t.parts.length < maxRanges && t.seconds < taskSeconds * 0.999 && maxTerms - t.terms >= BLOCK_TERMS;
     for (let dealt = true; dealt;) {
       dealt = false;
       for (const t of tasks) {

@@ -28,4 +28,13 @@ describe('cluster page: our use versus others\'', () => {
     const use = ourUse([], [{ agentId: 'pi-1' }], TASK, EXECUTOR);
     expect(use.byAgent.get('pi-1')).to.deep.equal({ cpus: 1, memMb: 128 });
   });
+
+  it('shows an agent named by its address whole, and a host name by its first label', () => {
+    const view = new ClusterTracker().update([
+      { ...agent('a1', 0, 0), hostname: '127.0.0.1' },
+      { ...agent('a2', 0, 0), hostname: '127.0.0.2' },
+      { ...agent('a3', 0, 0), hostname: 'pi-3.cluster.lan' },
+    ], ourUse([], [], TASK, EXECUTOR));
+    expect(view.agents.map((a) => a.hostname).sort()).to.deep.equal(['127.0.0.1', '127.0.0.2', 'pi-3']);
+  });
 });

@@ -376,4 +376,30 @@ describe('Mesos backend (against a recording client)', () => {
     client.emit('offers', [offer('o3', 'a1', 1, 1024)]);
     await waitFor(() => client.of('decline').length === 1, 2000, 'a1 declined');
   });
+
+  it('acknowledges the last update before it stops (a finished run), so its agent stops re-sending it', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    client.emit('update', finished(client.launched[0]));
+    await backend.stop(); // at once, as the daemon does on 'complete'
+    expect(client.of('acknowledge')).to.have.length(1);
+  });
+
+  it('names --user when an agent lacks the task user, and a launch that failed without an exit status as such', async () => {
+    await setUp(32 * 10);
+    client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+    await waitFor(() => client.launched.length === 1, 2000, 'launch');
+    const t = client.launched[0];
+    client.failure({ agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: -1 });
+    client.emit('update', {
+      task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_LOST', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT',
+      message: "Failed to create executor directory '/var/lib/mesos/x': Failed to chown directory to 'nosuch': No such user 'nosuch'",
+      uuid: Buffer.alloc(16, 9),
+    });
+    await waitFor(() => client.of('acknowledge').length === 1, 2000, 'ack');
+    expect(logger.has('error', /the task user 'nosuch' does not exist on agent a1\.lan: set --user \(PI_MESOS_USER\)/)).to.equal(true);
+    expect(logger.has('error', /no exit status: the launch itself failed/)).to.equal(true);
+    expect(logger.has('error', /signal 127/)).to.equal(false);
+  });
 });

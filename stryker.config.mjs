@@ -44,11 +44,19 @@ const MODULES = {
   },
 };
 
-const name = process.env.MODULE ?? 'pi';
-const module = MODULES[name];
-if (!module) throw new Error(`MODULE=${name}: one of ${Object.keys(MODULES).join(', ')}`);
+const moduleName = process.env.MODULE ?? 'pi';
+const module = MODULES[moduleName];
+if (!module) throw new Error(`MODULE=${moduleName}: one of ${Object.keys(MODULES).join(', ')}`);
 // A part of a module: MUTATE=src/mesos/recordio.ts,… and SPEC=mesos/recordio,… (test names as above).
-if (process.env.MUTATE) module.mutate = process.env.MUTATE.split(',');
+// Such a run keeps its own temp dir and incremental file (named after the part, under reports/),
+// so it neither clobbers the module's committed results nor collides with another part's run.
+let name = moduleName;
+let incrementalFile = `test/mutation/${moduleName}.incremental.json`;
+if (process.env.MUTATE) {
+  module.mutate = process.env.MUTATE.split(',');
+  name = `${moduleName}-${module.mutate.map((m) => m.replace(/^.*\//, '').replace(/\.ts.*$/, '')).join('+')}`;
+  incrementalFile = `reports/mutation/${name}.incremental.json`;
+}
 if (process.env.SPEC) module.spec = dist(...process.env.SPEC.split(','));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -69,7 +77,7 @@ export default {
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 10000,
   incremental: true,
-  incrementalFile: `test/mutation/${name}.incremental.json`,
+  incrementalFile,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },

@@ -1,0 +1,376 @@
+// MesosBackend's rules that the end-to-end runs pass through without looking: what a subscription
+// records and asks, when offers are suppressed and revived, which FAILUREs back an agent off,
+// what happens to the ranges of a launch that could not be recorded or sent, which
+// acknowledgements are retried, what the periodic checks leave alone, and what stop() leaves
+// behind. Against a recording client, on a clock that moves only when the test moves it.
+import { expect } from 'chai';
+import * as fsSync from 'fs';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MemoryLogger } from '../../src/common/logger';
+import { executorInfoFor } from '../../src/framework/executor-identity';
+import { MesosBackend, MesosBackendOptions } from '../../src/framework/mesos-backend';
+import { PiFramework } from '../../src/framework/pi-framework';
+import { scaleFor } from '../../src/pi/precision';
+import { MesosCallError } from '../../src/mesos/scheduler';
+import type { SchedulerClient } from '../../src/mesos/scheduler';
+import type { TaskInfo, TaskStatus } from '../../src/mesos/types';
+import { waitFor } from '../support/wait';
+import { ManualClock, offer, rangeUpdate, settle, SnapshottingClient, StateOnDisk, TEMPLATE, uuid } from './backend-double';
+
+/** The recording client, whose ACKNOWLEDGE calls can also be held open or refused with an HTTP status. */
+class AckControlClient extends SnapshottingClient {
+  started = 0;
+  /** ACKNOWLEDGEs answered with MesosCallError of these statuses, one each, in order. */
+  refuseAcks: number[] = [];
+  /** ACKNOWLEDGEs held open until the test settles them. */
+  holdAcks = false;
+  readonly held: { reject: (e: Error) => void; resolve: () => void }[] = [];
+
+  override start(): void { this.started++; }
+  override async acknowledge(status: TaskStatus): Promise<null> {
+    const refusal = this.refuseAcks.shift();
+    if (refusal !== undefined) {
+      this.calls.push({ type: 'acknowledge', args: [status], disk: undefined, at: 0 });
+      throw new MesosCallError(`HTTP ${refusal}`, refusal);
+    }
+    if (this.holdAcks) {
+      this.calls.push({ type: 'acknowledge', args: [status], disk: undefined, at: 0 });
+      await new Promise<void>((resolve, reject) => this.held.push({ resolve, reject }));
+      return null;
+    }
+    return super.acknowledge(status);
+  }
+}
+
+describe('Mesos backend rules', () => {
+  let dir: string;
+  let clock: ManualClock;
+  let logger: MemoryLogger;
+  let fw: PiFramework;
+  let client: AckControlClient;
+  let backend: MesosBackend;
+
+  async function setUp(maxTerms: number, extra: Partial<MesosBackendOptions> = {}): Promise<void> {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-backend-rules-'));
+    clock = new ManualClock();
+    logger = new MemoryLogger();
+    fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms, defaultRate: 320, now: clock.now });
+    client = new AckControlClient(PiFramework.stateFile(dir), clock.now);
+    backend = new MesosBackend({
+      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
+      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32,
+      executorHint: 'Set --executor-node (PI_MESOS_EXECUTOR_NODE).', fetchHint: 'Check --executor-url-host.',
+      ...extra,
+    });
+  }
+  afterEach(async () => {
+    await backend.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(`${dir}.saved`, { recursive: true, force: true });
+  });
+
+  const tick = (): void => (backend as unknown as { onTick(): void }).onTick();
+  async function launch(offerId: string, agent = 'a1', cpus = 1): Promise<TaskInfo[]> {
+    const n = client.launched.length;
+    client.emit('offers', [offer(offerId, agent, cpus, 1024)]);
+    await waitFor(() => client.launched.length > n, 5000, `a launch from ${offerId}`);
+    return client.launched.slice(n);
+  }
+  async function declined(offerId: string, agent = 'a1', cpus = 1): Promise<{ refuse_seconds: number }> {
+    const n = client.of('decline').length;
+    client.emit('offers', [offer(offerId, agent, cpus, 1024)]);
+    await waitFor(() => client.of('decline').length > n, 5000, `${offerId} declined`);
+    return client.of('decline')[n].args[1] as { refuse_seconds: number };
+  }
+  /** The state directory replaced by a file: every checkpoint write fails (as root too). */
+  async function breakDisk(): Promise<void> {
+    await fs.rename(dir, `${dir}.saved`);
+    await fs.writeFile(dir, 'not a directory');
+  }
+  async function mendDisk(): Promise<void> {
+    await fs.rm(dir);
+    await fs.rename(`${dir}.saved`, dir);
+  }
+  const subscribed = async (frameworkId = 'fw-1'): Promise<void> => {
+    const announced = new Promise((r) => backend.once('subscribed', r));
+    client.emit('subscribed', { frameworkId, heartbeatIntervalSeconds: 15 });
+    await announced;
+  };
+  const escape = (s: string): string => s.replace(/[.+]/g, '\\$&');
+
+  describe('subscribing', () => {
+    it('records a new framework ID on disk, then reconciles the tasks in flight, then says it is subscribed', async () => {
+      await setUp(640);
+      let onDisk: StateOnDisk | undefined;
+      let reconcilesThen = -1;
+      backend.once('subscribed', () => {
+        onDisk = JSON.parse(fsSync.readFileSync(PiFramework.stateFile(dir), 'utf8')) as StateOnDisk;
+        reconcilesThen = client.of('reconcile').length;
+      });
+      await subscribed('fw-1');
+      expect(fw.frameworkId).to.equal('fw-1');
+      expect(onDisk?.frameworkId).to.equal('fw-1');
+      // Nothing in flight: no RECONCILE at all (an empty one would ask the master for every task).
+      expect(reconcilesThen).to.equal(0);
+
+      const [t] = await launch('o1');
+      backend.once('subscribed', () => { reconcilesThen = client.of('reconcile').length; });
+      await subscribed('fw-1');
+      expect(reconcilesThen).to.equal(1);
+      expect(client.of('reconcile')[0].args[0]).to.deep.equal([{ task_id: t.task_id.value, agent_id: t.agent_id.value }]);
+    });
+
+    it('says it is subscribed when the framework ID cannot be written, naming the checkpoint that will carry it', async () => {
+      await setUp(320);
+      await breakDisk();
+      await subscribed('fw-2');
+      expect(fw.frameworkId).to.equal('fw-2');
+      expect(logger.has('error', /cannot record the framework ID on disk \(.*\); the next checkpoint will/)).to.equal(true);
+    });
+
+    it('says so when a RECONCILE fails, and still completes the subscription', async () => {
+      await setUp(320);
+      await launch('o1');
+      client.failNext.reconcile = 1;
+      await subscribed();
+      expect(logger.has('warn', /reconcile failed: reconcile timed out/)).to.equal(true);
+    });
+
+    it('suppresses offers again on a new subscription, which starts unsuppressed', async () => {
+      await setUp(320);
+      await launch('o1');
+      await declined('o2', 'a2', 4);
+      await declined('o3', 'a2', 4); // an offer already on its way: no second SUPPRESS
+      expect(client.of('suppress').map((c) => c.args[0])).to.deep.equal([['pi']]);
+      await subscribed();
+      await declined('o4', 'a2', 4);
+      await waitFor(() => client.of('suppress').length === 2, 5000, 'SUPPRESS on the new subscription');
+    });
+
+    it('acknowledges no update of an earlier subscription (the agent re-sends it on the new one)', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.failNext.acknowledge = 1;
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => clock.timersPending === 1, 5000, 'a retry scheduled');
+      client.emit('disconnected');
+      await subscribed();
+      clock.advance(60_000);
+      expect(client.of('acknowledge')).to.have.length(1);
+    });
+  });
+
+  describe('offers', () => {
+    it('retries a failed SUPPRESS on the next declined offer', async () => {
+      await setUp(320);
+      await launch('o1');
+      client.failNext.suppress = 1;
+      await declined('o2', 'a2', 4);
+      await waitFor(() => logger.has('warn', /suppress failed: suppress timed out/), 5000, 'the failed SUPPRESS');
+      await declined('o3', 'a2', 4);
+      await waitFor(() => client.of('suppress').length === 2, 5000, 'the second SUPPRESS');
+    });
+
+    it('does not suppress offers while work is queued, however small they are, and says so', async () => {
+      await setUp(32 * 100);
+      client.failNext.decline = 1;
+      expect((await declined('o1', 'a1', 0.5)).refuse_seconds).to.equal(600);
+      await waitFor(() => logger.has('warn', /decline failed: decline timed out/), 5000, 'the failed DECLINE');
+      await declined('o2', 'a2', 0.9);
+      expect(client.of('suppress')).to.have.length(0);
+      expect(backend.idleReason()).to.equal('offers too small');
+    });
+
+    it('says offers are suppressed while the only work left waits out its retry backoff', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      await declined('o2', 'a2', 4);
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', uuid: uuid() } as TaskStatus);
+      await waitFor(() => fw.ledger.inFlightCount === 0 && client.of('acknowledge').length === 1, 5000, 'the failure');
+      expect(backend.idleReason()).to.equal('suppressed');
+    });
+
+    it('puts the ranges back at once, at their attempt, and declines the offer for 5 s when the launch cannot be recorded', async () => {
+      await setUp(320);
+      await breakDisk();
+      expect((await declined('o1')).refuse_seconds).to.equal(5);
+      expect(client.launched).to.have.length(0);
+      expect(logger.has('error', /cannot record a launch on disk \(.*\); declining the offer/)).to.equal(true);
+      expect(fw.ledger.inFlightCount).to.equal(0);
+      await mendDisk();
+      const [t] = await launch('o2');
+      expect(t.task_id.value).to.match(/^pi\.0\.320\.0\./);
+    });
+
+    it('puts the ranges of a failed LAUNCH call back at once, at their attempt, naming the agent', async () => {
+      await setUp(320);
+      client.failNext.launch = 1;
+      client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
+      await waitFor(() => fw.ledger.queuedTerms === 320, 5000, 'the requeue');
+      expect(logger.has('warn', /launch on a1\.lan failed \(launch timed out\); requeueing 1 ranges/)).to.equal(true);
+      expect(logger.has('info', /dropped before it started \(launch call failed\); range 0\+320 requeued, attempt 0 unchanged/)).to.equal(true);
+      const [again] = await launch('o2', 'a2');
+      expect(again.task_id.value).to.match(/^pi\.0\.320\.0\./);
+    });
+  });
+
+  describe('executor failures', () => {
+    it('does not back an agent off for a FAILURE that is not one of its executors\', naming what it knows', async () => {
+      await setUp(32 * 30);
+      await launch('o1');
+      client.emit('failure', { agent_id: { value: 'a1' } });
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: { value: 'default' }, status: 256 });
+      client.emit('failure', {});
+      expect(logger.has('warn', /^failure reported: agent a1$/)).to.equal(true);
+      expect(logger.has('warn', /^failure reported: agent a1 executor default status 256$/)).to.equal(true);
+      expect(logger.has('warn', /^failure reported: agent \?$/)).to.equal(true);
+      expect(logger.has('error', /could not start/)).to.equal(false);
+      await launch('o2');
+    });
+
+    it('takes an executor that exits 0 (idle) for no failure to start, even one that ran no task', async () => {
+      await setUp(32 * 30);
+      const [t] = await launch('o1');
+      const id = t.executor!.executor_id.value;
+      expect(backend.liveExecutors.get('a1')?.executor_id.value).to.equal(id);
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: { value: id }, status: 0 });
+      expect(logger.has('info', new RegExp(`^executor ${id} on agent a1 exited$`))).to.equal(true);
+      expect(logger.has('error', /could not start/)).to.equal(false);
+      expect(backend.liveExecutors.has('a1')).to.equal(false);
+      await launch('o2');
+    });
+
+    it('keeps an agent\'s live executor on the cluster page when an older one there ends', async () => {
+      await setUp(32 * 30);
+      const [t] = await launch('o1');
+      const live = t.executor!.executor_id.value;
+      const old = executorInfoFor({ ...TEMPLATE, name: 'pi-mesos executor 0.1' }, t.executor!.resources!).executor_id.value;
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: { value: old }, status: 0 });
+      expect(backend.liveExecutors.get('a1')?.executor_id.value).to.equal(live);
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: { value: live }, status: 0 });
+      expect(backend.liveExecutors.has('a1')).to.equal(false);
+    });
+
+    it('names the executor setting alone when the executor\'s program is not executable (exit status 126)', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 126 << 8 });
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: a program it runs is not executable \(exit status 126\)\. Set --executor-node \(PI_MESOS_EXECUTOR_NODE\)\. No tasks go to that agent for 30 s;/)).to.equal(true);
+      expect(logger.has('error', /--executor-url-host/)).to.equal(false);
+    });
+
+    it('names the fetch and the executor settings when the executor was killed before running a task', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 9 });
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: it ended before running a task \(signal 9; a fetch that failed is exit status 1\)\. Check --executor-url-host\. Set --executor-node \(PI_MESOS_EXECUTOR_NODE\)\. /)).to.equal(true);
+    });
+  });
+
+  describe('acknowledgements', () => {
+    it('does not retry an ACKNOWLEDGE the master refuses as malformed (400), and retries one refused otherwise', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.refuseAcks = [400, 503];
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => logger.has('error', new RegExp(`^acknowledge ${escape(t.task_id.value)} refused as malformed: HTTP 400$`)), 5000, 'the refusal');
+      clock.advance(60_000);
+      expect(client.of('acknowledge')).to.have.length(1);
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => logger.has('warn', new RegExp(`^acknowledge ${escape(t.task_id.value)} failed \\(HTTP 503\\); retrying in (0\\.[5-9]|1\\.0) s$`)), 5000, 'the retry');
+      clock.advance(1000);
+      await waitFor(() => client.of('acknowledge').length === 3, 5000, 'the retried ACKNOWLEDGE');
+    });
+
+    it('neither retries nor promises to retry an ACKNOWLEDGE that fails after its subscription ended', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.holdAcks = true;
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.held.length === 1, 5000, 'the ACKNOWLEDGE in flight');
+      client.emit('disconnected');
+      client.held[0].reject(new Error('connection reset'));
+      await settle();
+      expect(logger.has('warn', /retrying/)).to.equal(false);
+      expect(clock.timersPending).to.equal(0);
+    });
+  });
+
+  describe('periodic checks', () => {
+    it('leaves tasks alone while the master is away: no STAGING timeout, no requeue', async () => {
+      await setUp(320);
+      await launch('o1');
+      client.subscribed = false;
+      clock.advance(600_000);
+      tick();
+      expect(client.of('kill')).to.have.length(0);
+      expect(fw.ledger.inFlightCount).to.equal(1);
+    });
+
+    it('says a task killed in STAGING was lost for that reason', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      clock.advance(120_000);
+      tick();
+      await waitFor(() => fw.ledger.queuedTerms === 320, 5000, 'the requeue');
+      expect(logger.has('warn', new RegExp(`^task ${escape(t.task_id.value)} lost \\(stuck in STAGING\\); range 0\\+320 requeued, attempt 1$`))).to.equal(true);
+    });
+
+    it('measures the wait for a result from the first report without it, not from a repeat', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'ack');
+      const { data: _d, uuid: _u, ...stripped } = rangeUpdate(t, 0);
+      const reports = (): number => logger.lines.filter((l) => l.level === 'debug' && /reported finished without its result/.test(l.msg)).length;
+      client.emit('update', { ...stripped, reason: 'REASON_RECONCILIATION' });
+      await waitFor(() => reports() === 1, 5000, 'the first data-less FINISHED');
+      clock.advance(60_000);
+      client.emit('update', { ...stripped, reason: 'REASON_RECONCILIATION' });
+      await waitFor(() => reports() === 2, 5000, 'the repeat');
+      clock.advance(60_000);
+      tick();
+      await waitFor(() => fw.ledger.queuedTerms === 320, 5000, 'the requeue, 2 minutes after the first report');
+    });
+
+    it('reconciles only the adopted tasks the master has not answered', async () => {
+      await setUp(640);
+      const [a, b] = await launch('o1', 'a1', 2);
+      expect(b).to.not.equal(undefined);
+      await subscribed();
+      client.emit('update', { task_id: a.task_id, agent_id: a.agent_id, state: 'TASK_RUNNING', reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      await waitFor(() => (backend as unknown as { unanswered: Set<string> }).unanswered.size === 1, 5000, 'the answer for a');
+      clock.advance(5000);
+      tick();
+      expect(client.of('reconcile').map((c) => (c.args[0] as { task_id: string }[]).map((x) => x.task_id)))
+        .to.deep.equal([[a.task_id.value, b.task_id.value], [b.task_id.value]]);
+    });
+
+    it('runs its periodic checks by itself once started', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      backend.start();
+      expect(client.started).to.equal(1);
+      clock.advance(120_000);
+      await waitFor(() => client.of('kill').length === 1, 5000, 'the STAGING timeout, from the backend\'s own timer');
+      expect(client.of('kill')[0].args[0]).to.equal(t.task_id.value);
+    });
+  });
+
+  it('stops: declines offers, revives nothing, and leaves no timer behind', async () => {
+    // A revive interval longer than the clock's age: the first REVIVE waits on a timer.
+    await setUp(320, { reviveIntervalMs: 2_000_000 });
+    const [t] = await launch('o1');
+    await declined('o2', 'a2', 4);
+    client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', uuid: uuid() } as TaskStatus);
+    await waitFor(() => clock.timersPending === 1, 5000, 'the REVIVE timer');
+    await backend.stop();
+    expect(clock.timersPending).to.equal(0);
+    clock.advance(3_000_000);
+    expect(client.of('revive')).to.have.length(0);
+    expect((await declined('o3')).refuse_seconds).to.equal(600);
+    expect(client.launched).to.have.length(1);
+  });
+});

@@ -183,13 +183,36 @@ describe('Mesos backend rules', () => {
       expect(backend.idleReason()).to.equal('offers too small');
     });
 
-    it('says offers are suppressed while the only work left waits out its retry backoff', async () => {
+    it('says offers are suppressed while the only work left waits out its retry backoff, and revives them for the role when it is due', async () => {
       await setUp(320);
       const [t] = await launch('o1');
       await declined('o2', 'a2', 4);
       client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', uuid: uuid() } as TaskStatus);
       await waitFor(() => fw.ledger.inFlightCount === 0 && client.of('acknowledge').length === 1, 5000, 'the failure');
       expect(backend.idleReason()).to.equal('suppressed');
+      expect(logger.has('info', /^no work to hand out: suppressing offers$/)).to.equal(true);
+      clock.advance(1000);
+      tick();
+      expect(client.of('revive').map((c) => c.args[0])).to.deep.equal([['pi']]);
+      expect(logger.has('info', /^work to hand out again: reviving offers$/)).to.equal(true);
+      expect(backend.idleReason()).to.equal('no offers');
+    });
+
+    it('does not retry a failed REVIVE once the master is gone (a new subscription starts unsuppressed)', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      await declined('o2', 'a2', 4);
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'the failure');
+      client.failNext.revive = 1;
+      clock.advance(1000);
+      tick();
+      client.subscribed = false; // the REVIVE fails because the connection just went
+      await settle();
+      expect(logger.has('warn', /^revive failed: revive timed out/)).to.equal(true);
+      clock.advance(60_000);
+      expect(client.of('revive')).to.have.length(1);
+      expect(clock.timersPending).to.equal(0);
     });
 
     it('puts the ranges back at once, at their attempt, and declines the offer for 5 s when the launch cannot be recorded', async () => {

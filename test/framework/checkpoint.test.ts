@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { promises as fs } from 'fs';
+import type { FileHandle } from 'fs/promises';
 import * as os from 'os';
 import * as path from 'path';
 import { CheckpointWriter, readIfExists, writeAtomic } from '../../src/framework/checkpoint';
@@ -29,5 +30,31 @@ describe('checkpoint files', () => {
     await Promise.all(saves);
     expect(await fs.readFile(f, 'utf8')).to.equal('20');
     expect(renders).to.equal(2);
+  });
+  it('syncs the new file before the rename and the directory after it, and closes both', async () => {
+    const f = path.join(dir, 'state.json');
+    await writeAtomic(f, 'one');
+    // Every call writeAtomic makes on the file system, in order (a power cut is not to be had in a test).
+    const calls: string[] = [];
+    const name = (p: unknown): string => (String(p) === dir ? 'dir' : path.basename(String(p)).includes('.tmp') ? 'tmp' : path.basename(String(p)));
+    const { open, rename } = fs;
+    fs.open = (async (p: string, ...rest: unknown[]) => {
+      const fh = await (open as (...a: unknown[]) => Promise<FileHandle>)(p, ...rest);
+      const n = name(p);
+      calls.push(`open ${n}`);
+      const { sync, close } = fh;
+      fh.sync = async () => { calls.push(`sync ${n}`); return sync.call(fh); };
+      fh.close = async () => { calls.push(`close ${n}`); return close.call(fh); };
+      return fh;
+    }) as typeof fs.open;
+    fs.rename = (async (a: string, b: string) => { calls.push(`rename ${name(a)} ${name(b)}`); return rename(a, b); }) as typeof fs.rename;
+    try {
+      await writeAtomic(f, 'two');
+    } finally {
+      fs.open = open;
+      fs.rename = rename;
+    }
+    expect(calls).to.deep.equal(['open tmp', 'sync tmp', 'close tmp', 'rename tmp state.json', 'open dir', 'sync dir', 'close dir']);
+    expect(await fs.readFile(f, 'utf8')).to.equal('two');
   });
 });

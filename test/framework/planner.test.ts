@@ -66,4 +66,27 @@ describe('planner', () => {
       }
     }
   });
+  it('takes no measurement from a range computed in no time, in negative time, or of no terms', () => {
+    const p = new Planner(10, 1e6, scale);
+    p.observe('a', { start: DEEP, count: 2 ** 20 }, 0);
+    p.observe('a', { start: DEEP, count: 2 ** 20 }, -1);
+    p.observe('a', { start: DEEP, count: 2 ** 20 }, NaN);
+    p.observe('a', { start: DEEP, count: 0 }, 1);
+    expect(p.rate('a')).to.equal(undefined);
+    expect(p.termsFor('a', DEEP)).to.be.closeTo(10e6, 32); // still the default rate
+  });
+
+  it('predicts a range\'s seconds from the rate it sizes by: measured, then slowest known, then default', () => {
+    const r = { start: DEEP, count: 2 ** 24 };
+    const work = rangeCost(r, scale);
+    const p = new Planner(10, 1e6, scale, 2 ** 40, work / 8);
+    expect(p.secondsFor('new', r), 'default work rate').to.be.closeTo(8, 1e-9);
+    expect(p.termsFor('new', DEEP, 8)).to.be.closeTo(r.count, 32);
+    p.observe('a', r, 2);
+    expect(p.secondsFor('a', r), 'measured').to.be.closeTo(2, 1e-9);
+    expect(p.termsFor('a', DEEP, 2)).to.be.closeTo(r.count, 32);
+    expect(p.secondsFor('new', r), 'slowest known beats the default').to.be.closeTo(2, 1e-9);
+    const q = new Planner(10, 1e6, scale);
+    expect(q.secondsFor('new', r), 'terms at the default rate').to.equal(r.count / 1e6);
+  });
 });

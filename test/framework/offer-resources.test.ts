@@ -1,6 +1,7 @@
 // Carving tasks and executors out of one offer, as the master checks it: every Resource a launch
 // asks for must be contained in the offer with the same role, reservations and allocation_info
-// (master/validation.cpp), no piece may be empty, and the role's own reservations go first.
+// (master/validation.cpp). The role's own reservations go first, and a task lists only the entries
+// it uses (the master would take a zero scalar, but it is noise in every task's resources).
 import { expect } from 'chai';
 import { OfferPool } from '../../src/framework/offer-resources';
 import type { Resource } from '../../src/mesos/types';

@@ -3,6 +3,7 @@
 // as JSON), /metrics (Prometheus text exposition format 0.0.4) and /executor/<file> (the executor
 // bundle the Mesos fetcher downloads on each agent). It binds 127.0.0.1 by default: the status page and metrics say
 // nothing secret, but nothing here needs to face the network unless the agents fetch from it.
+import { compareCodePoints } from '../common/compare';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -114,7 +115,7 @@ export function daemonMetricFamilies(m: DaemonMetrics): MetricFamily[] {
     one('pi_mesos_tasks_launched_total', 'counter', 'Tasks launched.', m.tasksLaunched),
     {
       name: 'pi_mesos_task_updates_total', type: 'counter', help: 'Task status updates received, by task state.',
-      samples: Object.entries(m.taskUpdatesByState).sort(([a], [b]) => a.localeCompare(b))
+      samples: Object.entries(m.taskUpdatesByState).sort(([a], [b]) => compareCodePoints(a, b))
         .map(([state, value]) => ({ labels: { state }, value })),
     },
     one('pi_mesos_tasks_running', 'gauge', 'Tasks running now.', m.tasksRunning),

@@ -37,4 +37,14 @@ describe('cluster page: our use versus others\'', () => {
     ], ourUse([], [], TASK, EXECUTOR));
     expect(view.agents.map((a) => a.hostname).sort()).to.deep.equal(['127.0.0.1', '127.0.0.2', 'pi-3']);
   });
+
+  it('lists the agents in the order of their host names, whatever order the master gave', () => {
+    const view = new ClusterTracker().update([
+      { ...agent('a1', 0, 0), hostname: 'pi-b' },
+      { ...agent('a2', 0, 0), hostname: 'pi-10' },
+      { ...agent('a3', 0, 0), hostname: 'pi-a' },
+      { ...agent('a4', 0, 0), hostname: 'pi-1' },
+    ], ourUse([], [], TASK, EXECUTOR));
+    expect(view.agents.map((a) => a.hostname)).to.deep.equal(['pi-1', 'pi-10', 'pi-a', 'pi-b']);
+  });
 });

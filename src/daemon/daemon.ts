@@ -20,6 +20,7 @@ import { Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
 import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
+import { jitless } from './node-flags';
 import { SystemdNotifier } from './notify';
 import { lockStateDir, StateLock } from './state-lock';
 
@@ -131,6 +132,7 @@ export class Daemon {
     if (c.http) await this.startHttp();
     if (c.master.kind === 'local') {
       this.local = new LocalBackend(this.fw, c.master.workers, this.logger);
+      if (jitless()) this.logger.warn('local mode under --jitless (NODE_OPTIONS?): the workers compute at about half speed; it only pays in Mesos mode');
       await this.local.start();
       await this.markReady();
     } else {

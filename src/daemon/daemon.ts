@@ -18,7 +18,7 @@ import { scaleFor } from '../pi/precision';
 import { ClusterTracker, ourUse } from './cluster-view';
 import { Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
-import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
+import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fallbackBundleDirectory, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
 import { jitless } from './node-flags';
 import { SystemdNotifier } from './notify';
@@ -187,7 +187,7 @@ export class Daemon {
         // A full or read-only state directory (an SD card failing) stopped every start with
         // status 70, and five of those in five minutes end the unit for good (chaos soak). The
         // bundle is rebuilt at every start anyway: a temporary directory serves as well.
-        const fallback = await fsp.mkdtemp(path.join(os.tmpdir(), 'pi-mesos-executor-'));
+        const { dir: fallback } = await fallbackBundleDirectory(this.config.stateDir);
         this.logger.warn(`cannot write the executor bundle to ${executorDir} (${(e as Error).message.split('\n')[0]}); serving it from ${fallback}`);
         executorDir = fallback;
         this.bundleFallback = fallback;

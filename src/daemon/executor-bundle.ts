@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import { createHash } from 'crypto';
 import { promises as fs, readFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { CommandInfo, EnvironmentVariable } from '../mesos/types';
 
@@ -47,6 +48,30 @@ export async function buildExecutorBundle(outDir: string, root = PACKAGE_ROOT): 
   });
   await fs.rename(tmp, out);
   return out;
+}
+
+/**
+ * Where the bundle goes when the state directory takes no writes: one directory per state
+ * directory and user under the temporary directory, reused by every start. A daemon killed with
+ * kill -9 cannot remove it; the next start on the same state directory reuses it, so such kills
+ * leave at most one (~450 kB; none under systemd, whose PrivateTmp= goes with the unit). Made
+ * mode 0700; one that is not ours alone (another user's, a symlink) is refused, and a fresh
+ * mkdtemp directory serves instead.
+ */
+export async function fallbackBundleDirectory(stateDir: string, tmp = os.tmpdir()): Promise<{ dir: string; reused: boolean }> {
+  const uid = process.getuid?.() ?? 0;
+  const id = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 12);
+  const dir = path.join(tmp, `pi-mesos-executor-${uid}-${id}`);
+  let reused = false;
+  try {
+    await fs.mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    reused = true;
+  }
+  const st = await fs.lstat(dir);
+  if (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return { dir, reused };
+  return { dir: await fs.mkdtemp(path.join(tmp, 'pi-mesos-executor-')), reused: false };
 }
 
 /**

@@ -318,6 +318,8 @@ export class Daemon {
     this.mesos.start();
     this.operator = new OperatorClient({ master: this.detector, credentials, tls, scheme: tls ? 'https' : 'http', encoding: c.wireFormat, logger: this.logger });
     this.every(AGENTS_INTERVAL_MS, () => void this.pollAgents());
+    // The cluster page showed 0 CPUs for up to two poll intervals after each (re)subscription.
+    this.client.on('subscribed', () => void this.pollAgents());
   }
 
   private async pollAgents(): Promise<void> {

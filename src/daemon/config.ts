@@ -464,7 +464,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
   } else if (http) {
     executorUrlHost = isWildcard(http.host) ? host.hostname : http.host;
   }
-  if (master.kind !== 'local' && executor.kind === 'fetch') {
+  const teardownRaw = get('teardown', 'false');
+  const teardown = parseBool(teardownRaw, 'teardown');
+  if (teardown && master.kind === 'local') {
+    throw new ConfigError('teardown', teardownRaw.value, 'a Mesos master (--master host:port or zk://...): local mode has no framework to tear down', teardownRaw.source);
+  }
+  // --teardown launches nothing: it needs no bundle served, whatever the executor setting says.
+  if (master.kind !== 'local' && executor.kind === 'fetch' && !teardown) {
     if (!http) {
       throw new ConfigError('executor', execRaw.value, 'command:/absolute/path when --http is off (fetch needs the HTTP server to serve the bundle)', execRaw.source);
     }
@@ -476,11 +482,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
 
   const logLevel = parseChoice(get('log-level', 'info'), 'log-level', ['error', 'warn', 'notice', 'info', 'debug'] as const);
   const wireFormat = parseChoice(get('wire-format', 'protobuf'), 'wire-format', ['protobuf', 'json'] as const);
-  const teardownRaw = get('teardown', 'false');
-  const teardown = parseBool(teardownRaw, 'teardown');
-  if (teardown && master.kind === 'local') {
-    throw new ConfigError('teardown', teardownRaw.value, 'a Mesos master (--master host:port or zk://...): local mode has no framework to tear down', teardownRaw.source);
-  }
   const checkConfig = parseBool(get('check-config', 'false'), 'check-config');
   const help = parseBool(get('help', 'false'), 'help');
 

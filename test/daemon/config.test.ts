@@ -203,6 +203,8 @@ describe('daemon/config', () => {
     expect(load(['--master', 'm1:5050', '--http', 'off', '--executor', 'command:/opt/pi-mesos/bin/pi-mesos-executor']).executor)
       .to.deep.equal({ kind: 'command', path: '/opt/pi-mesos/bin/pi-mesos-executor' });
     expect(load(['--master', 'm1:5050']).warnings.join('\n')).to.match(/only an agent on this host/);
+    // --teardown launches nothing, so it needs no bundle served (an operator's unit may have --http off).
+    expect(load(['--master', 'm1:5050', '--http', 'off', '--teardown']).teardown).to.equal(true);
   });
 
   it('warns about unknown PI_MESOS_ variables instead of ignoring them silently', () => {

@@ -13,6 +13,7 @@ import { Certified } from '../../src/pi/certify';
 import { Scale, scaleFor } from '../../src/pi/precision';
 import { GROUP_TERMS } from '../../src/pi/range';
 import { sumRange } from '../../src/pi/range-sum';
+import { Throughput } from '../../src/framework/throughput';
 import { ManualClock } from './backend-double';
 
 const SCALE = scaleFor(20);
@@ -216,6 +217,50 @@ describe('pi framework', () => {
       expect(fw.ledger.queuedTerms).to.equal(320);
     });
 
+    it('checks a result against the range it answers: another bound or another range is refused, not merged', async () => {
+      const fw = await open(32 * 20);
+      const [t, u] = fw.plan('a1', 2);
+      const good = sumRange({ start: 0, count: 320 }, SCALE);
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1',
+        data: encodeResult({ ...good, errUnits: good.errUnits + 1n, rangeId: '0+320', computeSeconds: 1 }) });
+      await fw.onUpdate({ taskId: u.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: resultOf(320, 320, { rangeId: '0+320' }) });
+      expect(lines('warn')).to.deep.equal([
+        `task ${t.taskId} reported an unusable result (result error bound ${good.errUnits + 1n} is not the kernel's bound for [0, 320)); its ranges go back to the queue`,
+        `task ${t.taskId} failed; range 0+320 requeued, attempt 1`,
+        `task ${u.taskId} reported an unusable result (result for 0+320 does not answer task range 320+320); its ranges go back to the queue`,
+        `task ${u.taskId} failed; range 320+320 requeued, attempt 1`,
+      ]);
+      expect(fw.tasksFinished).to.equal(0);
+      expect(fw.ledger.acc.termsComputed).to.equal(0);
+    });
+
+    it('logs a result that disagrees with the one counted as an error, and ignores it; a plain repeat is no error', async () => {
+      const fw = await open(320);
+      const [t] = fw.plan('a1', 1);
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: resultOf(0, 320) });
+      const value = fw.ledger.acc.prefixValue;
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: resultOf(0, 320) });
+      expect(lines('error')).to.deep.equal([]);
+      const s = sumRange({ start: 0, count: 320 }, SCALE);
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: encodeResult({ ...s, value: s.value + 1n, rangeId: '0+320', computeSeconds: 1 }) });
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', data: encodeResult({ ...s, value: s.value + 2n, rangeId: '0+320', computeSeconds: 1 }) });
+      expect(lines('error')).to.deep.equal([
+        `task ${t.taskId} on agent a1 returned a result for 0+320 that disagrees with the one already counted; ignored`,
+        `task ${t.taskId} on agent ? returned a result for 0+320 that disagrees with the one already counted; ignored`,
+      ]);
+      expect(fw.ledger.acc.prefixValue).to.equal(value);
+      expect(fw.tasksFinished).to.equal(1);
+    });
+
+    it('a task that finishes owing ranges gives them back at the attempt they were on', async () => {
+      const fw = await open(32 * 10, { targetRangeSeconds: 0.1 });
+      const [t] = fw.plan('a1', 1);
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: resultOf(0, 32) });
+      expect(fw.tasksLost, 'not a failure').to.equal(0);
+      const [again] = fw.plan('a1', 1);
+      expect(again.taskId).to.match(/^pi\.32\.\d+\.0\./);
+    });
+
     it('counts each merged range once, adds up the compute time its executors measured, and measures the agent', async () => {
       const fw = await open(32 * 40, { targetRangeSeconds: 0.1 });
       const [t] = fw.plan('a1', 1);
@@ -270,6 +315,17 @@ describe('pi framework', () => {
       expect(fw.certified().decimals).to.equal(-1);
       // 320 terms in 10 s; the first decimal is aimed at 10 terms of the prefix.
       expect(fw.nextDigitEta()).to.be.closeTo(10 / 32, 1e-12);
+    });
+  });
+
+  describe('throughput behind the ETA', () => {
+    it('keeps a sample exactly one window old: the rate runs over the whole window', () => {
+      let t = 0;
+      const tp = new Throughput(() => t, 30_000);
+      tp.record(0);
+      t = 10_000; tp.record(100);
+      t = 40_000; tp.record(1000); // the sample at 10 s is 30 s old: still in the window, so is the one before it
+      expect(tp.rate()).to.equal(1000 / 40);
     });
   });
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { measureWorkRate } from '../../src/framework/calibrate';
 import { Planner } from '../../src/framework/planner';
 import { rangeCost, termsForCost } from '../../src/pi/cost';
 import { scaleFor } from '../../src/pi/precision';
-import { GROUPED_FROM, GROUP_TERMS } from '../../src/pi/range';
+import { GROUPED_FROM, GROUP_TERMS, rangeEnd } from '../../src/pi/range';
 
 const scale = scaleFor(32);
 /** Term 2^33 lies in the groups of index bit length 20 (A of 35 bits, A² wider than a word). */
@@ -88,5 +89,29 @@ describe('planner', () => {
     expect(p.secondsFor('new', r), 'slowest known beats the default').to.be.closeTo(2, 1e-9);
     const q = new Planner(10, 1e6, scale);
     expect(q.secondsFor('new', r), 'terms at the default rate').to.equal(r.count / 1e6);
+  });
+  describe('the default work rate measured on this machine', () => {
+    const from = 2 ** 40;
+    const units = (...terms: number[]): number => terms.reduce((s, n) => s + rangeCost({ start: from, count: rangeEnd(from, n) - from }, scale), 0);
+    /** A clock that reads the given values in turn. */
+    const script = (...reads: number[]) => () => reads.shift()!;
+
+    it('stops as soon as the budget is spent', () => {
+      // Reads: t0, start, then per round the elapsed time and the overall check.
+      const rate = measureWorkRate(scale, 40, script(0, 0, 40, 40, 80, 80));
+      expect(rate).to.be.closeTo(units(1 << 16) / 0.04, 1e-6);
+    });
+
+    it('gives up only past twenty budgets from the first reading', () => {
+      // The warm-up took exactly twenty budgets: not past them, so a second round runs.
+      const rate = measureWorkRate(scale, 40, script(1000, 1800, 1810, 1800, 1820, 1801));
+      expect(rate).to.be.closeTo(units(1 << 16, 1 << 17) / 0.02, 1e-6);
+    });
+
+    it('reads a millisecond clock by default', () => {
+      // A budget of 5 ms: a real measurement (a Pi core sums tens of thousands of units a second).
+      const rate = measureWorkRate(scale, 5);
+      expect(rate).to.be.within(1000, 1e9);
+    });
   });
 });

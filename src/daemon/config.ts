@@ -310,7 +310,7 @@ function defaultStateDir(env: NodeJS.ProcessEnv, host: ConfigHost): string {
   return path.join(cache, 'pi-mesos');
 }
 
-export function defaultHost(): ConfigHost {
+export function defaultHost(env: NodeJS.ProcessEnv = process.env): ConfigHost {
   let userName: string;
   let homeDir: string;
   try {
@@ -319,9 +319,12 @@ export function defaultHost(): ConfigHost {
     homeDir = info.homedir;
   } catch {
     // A DynamicUser or a uid without a passwd entry.
-    userName = process.env.USER ?? 'nobody';
-    homeDir = process.env.HOME ?? '/';
+    userName = env.USER ?? 'nobody';
+    homeDir = '/';
   }
+  // $HOME wins over the passwd entry, as with every other tool (and os.homedir()): `sudo -E`,
+  // a test's or a container's HOME.
+  if (env.HOME && path.isAbsolute(env.HOME)) homeDir = env.HOME;
   return {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     cpuCount: os.availableParallelism ? os.availableParallelism() : os.cpus().length,

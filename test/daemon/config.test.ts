@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Config, ConfigError, ConfigHost, describeConfig, EX_CONFIG, envName, helpText, loadConfig, wantsHelp } from '../../src/daemon/config';
+import { Config, ConfigError, ConfigHost, defaultHost, describeConfig, EX_CONFIG, envName, helpText, loadConfig, wantsHelp } from '../../src/daemon/config';
 
 const HOST: ConfigHost = {
   stdoutIsTTY: false, cpuCount: 4, userName: 'pi', homeDir: '/home/pi', cwd: '/srv', hostname: 'master-pi',
@@ -64,6 +64,12 @@ describe('daemon/config', () => {
     expect(load([], { STATE_DIRECTORY: '/var/lib/pi-mesos:/var/lib/other' }).stateDir).to.equal('/var/lib/pi-mesos');
     expect(load([], { XDG_CACHE_HOME: '/tmp/xdg' }).stateDir).to.equal('/tmp/xdg/pi-mesos');
     expect(load([], { XDG_CACHE_HOME: 'relative' }).stateDir).to.equal('/home/pi/.cache/pi-mesos');
+  });
+
+  it('takes the home directory from $HOME before the passwd entry, as os.homedir() does', () => {
+    expect(defaultHost({ HOME: '/srv/home-of-pi' }).homeDir).to.equal('/srv/home-of-pi');
+    expect(defaultHost({ HOME: 'relative' }).homeDir).to.equal(os.userInfo().homedir);
+    expect(defaultHost({}).homeDir).to.equal(os.userInfo().homedir);
   });
 
   it('takes flags over environment over defaults, in both --flag value and --flag=value forms', () => {

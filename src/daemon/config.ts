@@ -449,8 +449,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
     warnings.push(`--executor-node ${executorNode} is not used with --executor command: the installed launcher names its own node`);
   }
   const dutyRaw = get('executor-duty', '1');
-  const executorDuty = parseNumber(dutyRaw, 'executor-duty', 0, 1, false);
-  if (executorDuty === 0) throw new ConfigError('executor-duty', dutyRaw.value, 'a fraction above 0 and at most 1', dutyRaw.source);
+  // One wording for every bad value (0 is in parseNumber's range but means "never compute").
+  const dutyText = dutyRaw.value.trim();
+  const executorDuty = /^\d+(\.\d+)?$/.test(dutyText) ? Number(dutyText) : NaN;
+  if (!(executorDuty > 0 && executorDuty <= 1)) throw new ConfigError('executor-duty', dutyRaw.value, 'a fraction above 0 and at most 1 (0.5: half of each CPU)', dutyRaw.source);
   const executorIdleSeconds = parseNumber(get('executor-idle-seconds', '300'), 'executor-idle-seconds', 0, 7 * 86400, false, ' seconds');
 
   const http = parseListen(get('http', '127.0.0.1:9105'));

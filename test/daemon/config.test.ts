@@ -250,6 +250,10 @@ describe('daemon/config', () => {
     }
     expect(configError(() => load(['--executor-duty', '0'])).field).to.equal('executor-duty');
     expect(configError(() => load(['--executor-duty', '1.5'])).field).to.equal('executor-duty');
+    // One wording whatever is wrong with the value.
+    for (const bad of ['0', '1.5', 'half', '-0.5']) {
+      expect(configError(() => load(['--executor-duty', bad])).message).to.include('expected a fraction above 0 and at most 1');
+    }
     expect(configError(() => load(['--executor-idle-seconds', '-1'])).field).to.equal('executor-idle-seconds');
     const shown = describeConfig(load(['--master', 'm:5050', '--user', 'pi']));
     expect(shown).to.match(/^user=pi$/m).and.match(/^executor-node=node$/m);

@@ -13,6 +13,8 @@ export class LocalBackend {
   readonly pool: WorkerPool;
   private stopping = false;
   private filling = false;
+  /** The last fill, which stop() lets end: it may be writing the intent of tasks not launched yet. */
+  private fillRun: Promise<void> | undefined;
   private readonly startedNs = process.hrtime.bigint();
   private readonly inFlight = new Set<Promise<void>>();
   tasksLaunched = 0;
@@ -38,8 +40,13 @@ export class LocalBackend {
     return wall > 0 ? this.pool.busySeconds() / (this.workers * wall) : 0;
   }
 
-  private async fill(): Promise<void> {
-    if (this.filling || this.stopping) return;
+  private fill(): Promise<void> {
+    if (this.filling || this.stopping) return Promise.resolve();
+    this.fillRun = this.fillNow();
+    return this.fillRun;
+  }
+
+  private async fillNow(): Promise<void> {
     this.filling = true;
     try {
       while (!this.stopping && this.pool.idle > 0) {
@@ -51,6 +58,12 @@ export class LocalBackend {
         }
         // Intent first: a crash after this point finds the ranges in flight and requeues them.
         await this.fw.persist();
+        if (this.stopping) {
+          // Stopped while the intent was written: the workers are gone, so these ranges go back as
+          // a shutdown's do (see launch), not as failures with back-off.
+          for (const p of planned) this.fw.ledger.fail(p.taskId, () => 0, true);
+          break;
+        }
         for (const p of planned) this.launch(p.taskId, p.payload);
       }
     } finally {
@@ -88,6 +101,7 @@ export class LocalBackend {
   /** Stops launching and ends the workers; their ranges stay in flight in the checkpoint. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.fillRun?.catch(() => undefined);
     await this.pool.close();
     await Promise.allSettled([...this.inFlight]);
   }

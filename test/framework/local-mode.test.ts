@@ -130,6 +130,20 @@ describe('local mode', () => {
     expect(backend.tasksLaunched).to.equal(2);
   });
 
+  it('a stop while the first tasks are being recorded gives their ranges back uncounted, not as failures', async () => {
+    const fw = await openLong();
+    backend = new LocalBackend(fw, 2, logger);
+    // start() returns with the first tasks planned and their checkpoint being written.
+    await backend.start();
+    await backend.stop();
+    expect(warnings()).to.deep.equal([]);
+    expect(fw.tasksLost).to.equal(0);
+    expect(fw.ledger.inFlightCount).to.equal(0);
+    expect(fw.ledger.snapshot().queue.map((q) => q.attempt)).to.deep.equal([0, 0]);
+    expect(fw.ledger.nextRetryIn()).to.equal(undefined);
+    expect(backend.tasksLaunched).to.equal(0);
+  });
+
   it('reports its efficiency: the share of worker time spent computing, near 1 with every worker busy', async () => {
     const fw = await openLong();
     backend = new LocalBackend(fw, 2, logger);

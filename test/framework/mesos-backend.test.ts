@@ -79,9 +79,12 @@ describe('Mesos backend (against a recording client)', () => {
   let fw: PiFramework;
   let client: FakeClient;
   let backend: MesosBackend;
-  const logger = new MemoryLogger();
+  // One per test: lines left by an earlier test (or by an earlier mutant's run of the same test,
+  // in Stryker's long-lived worker) must not satisfy this test's logger.has().
+  let logger: MemoryLogger;
 
   async function setUp(maxTerms: number): Promise<void> {
+    logger = new MemoryLogger();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-backend-'));
     now = 1_000_000;
     fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms, defaultRate: 320, now: () => now });

@@ -28,7 +28,9 @@ class AckControlClient extends SnapshottingClient {
   holdAcks = false;
   readonly held: { reject: (e: Error) => void; resolve: () => void }[] = [];
 
+  stopped = 0;
   override start(): void { this.started++; }
+  override async stop(): Promise<void> { this.stopped++; }
   override async acknowledge(status: TaskStatus): Promise<null> {
     const refusal = this.refuseAcks.shift();
     if (refusal !== undefined) {
@@ -284,6 +286,28 @@ describe('Mesos backend rules', () => {
       expect(logger.has('error', /--executor-url-host/)).to.equal(false);
     });
 
+    it('backs an agent off when its executor ended with no status at all, saying so', async () => {
+      await setUp(32 * 30, { executorHint: undefined, fetchHint: undefined });
+      const [t] = await launch('o1');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id });
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: it ended before running a task \(no exit status: the launch itself failed; a fetch that failed is exit status 1\)\. +No tasks go to that agent for 30 s; the executor sandbox's stderr says more\.$/)).to.equal(true);
+      expect((await declined('o2')).refuse_seconds).to.equal(30);
+    });
+
+    it('says once per agent that it lacks the task user', async () => {
+      await setUp(640);
+      const tasks = await launch('o1', 'a1', 2);
+      expect(tasks).to.have.length(2);
+      for (const t of tasks) {
+        client.emit('update', {
+          task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED',
+          message: "Failed to chown directory to 'nosuch': No such user 'nosuch'", uuid: uuid(),
+        } as TaskStatus);
+      }
+      await waitFor(() => client.of('acknowledge').length === 2, 5000, 'both failures');
+      expect(logger.lines.filter((l) => l.level === 'error' && /task user 'nosuch' does not exist on agent a1\.lan/.test(l.msg))).to.have.length(1);
+    });
+
     it('names the fetch and the executor settings when the executor was killed before running a task', async () => {
       await setUp(320);
       const [t] = await launch('o1');
@@ -293,6 +317,24 @@ describe('Mesos backend rules', () => {
   });
 
   describe('acknowledgements', () => {
+    it('closes the connection only once the ACKNOWLEDGE of the last update has gone through', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.holdAcks = true;
+      client.emit('update', rangeUpdate(t, 0));
+      await waitFor(() => client.held.length === 1, 5000, 'the ACKNOWLEDGE in flight');
+      expect(fw.complete).to.equal(true);
+      let stopped = false;
+      const stopping = backend.stop().then(() => { stopped = true; });
+      await settle();
+      expect(client.stopped).to.equal(0);
+      client.held[0].resolve();
+      await stopping;
+      expect(stopped).to.equal(true);
+      expect(client.stopped).to.equal(1);
+    });
+
+
     it('does not retry an ACKNOWLEDGE the master refuses as malformed (400), and retries one refused otherwise', async () => {
       await setUp(320);
       const [t] = await launch('o1');
@@ -353,9 +395,27 @@ describe('Mesos backend rules', () => {
       clock.advance(60_000);
       client.emit('update', { ...stripped, reason: 'REASON_RECONCILIATION' });
       await waitFor(() => reports() === 2, 5000, 'the repeat');
-      clock.advance(60_000);
+      clock.advance(59_999);
+      tick();
+      await settle();
+      expect(fw.ledger.inFlightCount, 'a millisecond before the 2 minutes').to.equal(1);
+      clock.advance(1);
       tick();
       await waitFor(() => fw.ledger.queuedTerms === 320, 5000, 'the requeue, 2 minutes after the first report');
+    });
+
+    it('waits for no result of a task the master reports finished after it is counted', async () => {
+      await setUp(640);
+      const [t] = await launch('o1');
+      client.emit('update', rangeUpdate(t, 0));
+      await waitFor(() => fw.ledger.acc.prefixEnd === 320 && client.of('acknowledge').length === 1, 5000, 'the result');
+      const { data: _d, uuid: _u, ...stripped } = rangeUpdate(t, 0);
+      client.emit('update', { ...stripped, reason: 'REASON_RECONCILIATION' });
+      await waitFor(() => logger.has('debug', /reported finished by the master; nothing in flight to count/), 5000, 'the answer');
+      clock.advance(600_000);
+      tick();
+      await settle();
+      expect(logger.has('warn', /result never arrived/)).to.equal(false);
     });
 
     it('reconciles only the adopted tasks the master has not answered', async () => {

@@ -85,6 +85,9 @@ describe('local mode', () => {
     await waitFor(() => backend!.pool.running === 1, 10_000, 'the worker busy');
     const [t] = fw.ledger.tasks();
     const count = t.parts[0].count;
+    let writes = 0;
+    const persist = fw.persist.bind(fw);
+    fw.persist = () => { writes++; return persist(); };
     expect(backend.pool.kill(t.taskId)).to.equal(true);
     await waitFor(() => fw.tasksLost === 1, 10_000, 'the kill to be counted');
     expect(warnings()).to.deep.equal([`task ${t.taskId} killed; range 0+${count} requeued, attempt 1`]);
@@ -98,6 +101,8 @@ describe('local mode', () => {
     expect(retry.taskId).to.match(new RegExp(`^pi\\.0\\.${count}\\.1\\.`));
     await waitFor(() => backend!.pool.running === 1, 10_000, 'the worker busy again');
     expect(backend.tasksLaunched).to.equal(2);
+    // The failure, the test's own write, the retry's intent: no checkpoint rewritten while it waited.
+    expect(writes).to.equal(3);
   });
 
   it('a worker thread that dies fails its task with the reason, and the range goes back', async () => {

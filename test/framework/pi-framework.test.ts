@@ -234,6 +234,31 @@ describe('pi framework', () => {
       expect(fw.ledger.acc.termsComputed).to.equal(0);
     });
 
+    it('a running task\'s result that starts where one of its ranges does but ends elsewhere answers none of them', async () => {
+      const fw = await open(32 * 40, { targetRangeSeconds: 0.1 });
+      const [t] = fw.plan('a1', 1);
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_RUNNING', agentId: 'a1', data: resultOf(0, 64) });
+      expect(lines('warn')[0]).to.equal(`task ${t.taskId} reported an unusable result (result for 0+64 answers no range of this task); its ranges go back to the queue`);
+      expect(fw.tasksFinished).to.equal(0);
+      expect(fw.ledger.queuedTerms).to.equal(320);
+    });
+
+    it('a final update that carries another task\'s range counts it, and that task is superseded', async () => {
+      const fw = await open(32 * 20);
+      const [t, u] = fw.plan('a1', 2);
+      const superseded: string[] = [];
+      fw.on('superseded', (x: { taskId: string }) => superseded.push(x.taskId));
+      await fw.onUpdate({ taskId: t.taskId, state: 'TASK_FINISHED', agentId: 'a1', data: resultOf(320, 320) });
+      expect(fw.tasksFinished).to.equal(1);
+      expect(fw.ledger.acc.termsComputed).to.equal(320);
+      expect(superseded).to.deep.equal([u.taskId]);
+      // t itself still owed its own range: back to the queue at once.
+      expect(lines('warn')).to.deep.equal([`task ${t.taskId} finished without 1 of its ranges; they go back to the queue`]);
+      expect(fw.ledger.queuedTerms).to.equal(320);
+      expect(fw.tasksLost).to.equal(0);
+      fw.ledger.checkInvariant();
+    });
+
     it('logs a result that disagrees with the one counted as an error, and ignores it; a plain repeat is no error', async () => {
       const fw = await open(320);
       const [t] = fw.plan('a1', 1);

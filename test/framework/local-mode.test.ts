@@ -105,6 +105,44 @@ describe('local mode', () => {
     expect(writes).to.equal(3);
   });
 
+  it('plans for an idle worker once, even when two tasks end while a fill is writing its intent', async () => {
+    const fw = await openLong();
+    backend = new LocalBackend(fw, 2, logger);
+    await backend.start();
+    await waitFor(() => backend!.pool.running === 2, 10_000, 'both workers busy');
+    // Checkpoint writes are held until the test lets each one complete.
+    const held: { written: Promise<void>; release: () => void }[] = [];
+    let hold = true;
+    const persist = fw.persist.bind(fw);
+    fw.persist = () => {
+      const written = persist();
+      if (!hold) return written;
+      return new Promise<void>((resolve, reject) => held.push({ written, release: () => { written.then(resolve, reject); } }));
+    };
+    const release = async (): Promise<void> => {
+      const h = held.shift()!;
+      await h.written;
+      h.release();
+      // Let everything that waited on that write run (promise callbacks only, no I/O).
+      await new Promise((r) => setImmediate(r));
+    };
+    const [t1, t2] = fw.ledger.tasks();
+    backend.pool.kill(t1.taskId);
+    await waitFor(() => held.length === 1, 10_000, 'the first kill recorded');
+    backend.pool.kill(t2.taskId);
+    await waitFor(() => held.length === 2, 10_000, 'the second kill recorded');
+    await release(); // the first kill is on disk: a fill plans two tasks and writes their intent …
+    expect(held).to.have.length(2);
+    await release(); // … and while it does, the second kill is on disk too
+    hold = false;
+    while (held.length > 0) await release();
+    await waitFor(() => backend!.pool.running === 2, 10_000, 'both workers busy again');
+    expect(backend.tasksLaunched).to.equal(4);
+    expect(fw.ledger.inFlightCount).to.equal(2);
+    expect(fw.tasksLost).to.equal(2);
+    expect(warnings().filter((w) => !/ killed; /.test(w))).to.deep.equal([]);
+  });
+
   it('a worker thread that dies fails its task with the reason, and the range goes back', async () => {
     const fw = await openLong();
     backend = new LocalBackend(fw, 1, logger);

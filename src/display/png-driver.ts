@@ -16,7 +16,8 @@ export class PngDriver implements PanelDriver {
   readonly busNumber = -1;
   readonly address = 0;
   readonly burnInShift = false;
-  private last: Buffer | null = null;
+  /** The pixels last written: an unchanged frame is neither encoded nor written. */
+  private lastPx: Buffer | null = null;
   writes = 0;
 
   constructor(private readonly spec: PngSpec) {
@@ -24,15 +25,17 @@ export class PngDriver implements PanelDriver {
     this.description = `png ${spec.size} at ${spec.path}`;
   }
 
-  async init(): Promise<void> { this.last = null; }
+  async init(): Promise<void> { this.lastPx = null; }
 
   async draw(frame: Frame): Promise<void> {
-    const png = rasterToPng(rasterize(frame), this.spec.scale);
-    if (this.last && this.last.equals(png)) return;
+    const raster = rasterize(frame);
+    const px = Buffer.from(raster.px.buffer, raster.px.byteOffset, raster.px.byteLength);
+    if (this.lastPx && this.lastPx.equals(px)) return;
+    const png = rasterToPng(raster, this.spec.scale);
     const tmp = path.join(path.dirname(this.spec.path), `.${path.basename(this.spec.path)}.${process.pid}.tmp`);
     await fsp.writeFile(tmp, png);
     await fsp.rename(tmp, this.spec.path);
-    this.last = png;
+    this.lastPx = px;
     this.writes++;
   }
 

@@ -12,6 +12,9 @@ import { PageName, PanelSize } from '../../src/display/spec';
 import { CaptureStream, clusterModel, idleModel, longDigitsModel, pi5ClusterModel, piZeroModel, waitFor } from './fixtures';
 import { GOLDEN_DIR } from './harness';
 import { VirtualTerminal } from './vt';
+import { rasterToPng } from '../../src/display/raster';
+import { PngDriver } from '../../src/display/png-driver';
+import { Canvas } from '../../src/display/canvas';
 
 async function pngOf(size: PanelSize, page: PageName, model: DisplayModel, file: string): Promise<Buffer> {
   const d = createDisplay(parseDisplaySpec(`png:${file},size=${size},pages=${page}`), { logger: silentLogger, refreshMs: 0 }) as PanelDisplay;
@@ -26,6 +29,58 @@ describe('png and terminal panel drivers', () => {
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pi-mesos-png-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a frame only when its pixels change, and again after a failed write or a re-init', async () => {
+    const file = path.join(dir, 'changes.png');
+    const spec = parseDisplaySpec(`png:${file},size=128x64`);
+    if (spec.kind !== 'png') throw new Error('not a png spec');
+    const d = new PngDriver(spec);
+    await d.init();
+    const a = new Canvas(128, 64);
+    a.set(3, 4, true);
+    await d.draw({ kind: 'pixel', canvas: a });
+    await d.draw({ kind: 'pixel', canvas: a });
+    expect(d.writes).to.equal(1);
+    const b = new Canvas(128, 64);
+    b.set(5, 6, true);
+    await d.draw({ kind: 'pixel', canvas: b });
+    expect(d.writes).to.equal(2);
+    await d.init();
+    await d.draw({ kind: 'pixel', canvas: b });
+    expect(d.writes, 'a re-init (SIGHUP, a fault) writes the frame again').to.equal(3);
+    // Its directory gone, the write fails; the same frame is written once the directory is back.
+    const away = path.join(dir, 'away');
+    fs.mkdirSync(away);
+    const spec2 = parseDisplaySpec(`png:${path.join(away, 'p.png')},size=128x64`);
+    if (spec2.kind !== 'png') throw new Error('not a png spec');
+    const e = new PngDriver(spec2);
+    await e.init();
+    fs.rmSync(away, { recursive: true });
+    let failed = false;
+    await e.draw({ kind: 'pixel', canvas: a }).catch(() => { failed = true; });
+    expect(failed).to.equal(true);
+    fs.mkdirSync(away);
+    await e.draw({ kind: 'pixel', canvas: a });
+    expect(e.writes).to.equal(1);
+    expect(fs.existsSync(path.join(away, 'p.png'))).to.equal(true);
+  });
+
+  it('encodes each frame whole though the image is reused between frames of one size (nothing of the last frame shows through)', () => {
+    const raster = (on: (x: number, y: number) => boolean) => {
+      const px = new Uint8Array(128 * 64);
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 128; x++) px[y * 128 + x] = on(x, y) ? 1 : 0;
+      return { width: 128, height: 64, px, lcd: false };
+    };
+    const a = raster((x, y) => (x + y) % 3 === 0);
+    const b = raster((x) => x < 64);
+    const first = rasterToPng(a, 4);
+    const other = rasterToPng(b, 4);
+    expect(rasterToPng(a, 4).equals(first)).to.equal(true);
+    // The other frame decodes to its own pixels: lit left half, dark right half.
+    const img = PNG.sync.read(other);
+    const lit = (x: number, y: number) => img.data[(y * img.width + x) * 4 + 1] > 100;
+    expect([lit(10, 10), lit(300, 10), lit(10, 200), lit(500, 250)]).to.deep.equal([true, false, true, false]);
+  });
 
   it('writes the frame as a PNG whose pixels are the golden glass', async () => {
     const file = path.join(dir, 'frame.png');

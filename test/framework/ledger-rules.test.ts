@@ -137,6 +137,18 @@ describe('ledger rules', () => {
     expect(l.take(10_000)).to.equal(undefined);
   });
 
+  it('keeps the head and the tail of a queued range a late result cuts out of its middle', () => {
+    const l = new Ledger(scale, 32 * 10, () => 0);
+    l.launch('a', [l.take(64)!], 'x');
+    const r = l.take(256)!;
+    l.launch('t', [r], 'x');
+    l.fail('t', () => 0);
+    expect(queue(l)).to.deep.equal(['64+256@1']);
+    l.finish('ghost', sumRange({ start: 128, count: 64 }, scale));
+    expect(queue(l)).to.deep.equal(['64+64@1', '192+128@1']);
+    l.checkInvariant();
+  });
+
   it('hands out retries lowest terms first, whatever order they failed in', () => {
     const l = new Ledger(scale, 32 * 30);
     const rs = [l.take(320)!, l.take(320)!, l.take(320)!];

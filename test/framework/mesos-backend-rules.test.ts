@@ -200,6 +200,46 @@ describe('Mesos backend rules', () => {
       expect(backend.idleReason()).to.equal('no offers');
     });
 
+    it('launches on the offer it was given, leaving the rest of it to others for 1 s, each task named after its range', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      const call = client.of('launch')[0];
+      expect(call.args[0]).to.deep.equal([{ value: 'o1' }]);
+      expect(call.args[2]).to.deep.equal({ refuse_seconds: 1 });
+      expect(t.name).to.equal('pi 0+320');
+      await declined('o2', 'a2', 4);
+      expect(client.of('decline')[0].args[0]).to.deep.equal([{ value: 'o2' }]);
+    });
+
+    it('declines an offer too small for the executor, even when tasks alone would fit', async () => {
+      await setUp(320);
+      client.emit('offers', [offer('o1', 'a1', 4, 90)]); // the executor wants 96 MB
+      await waitFor(() => client.of('decline').length === 1, 5000, 'the decline');
+      await settle();
+      expect(client.launched).to.have.length(0);
+      expect(fw.ledger.inFlightCount).to.equal(0);
+      expect(backend.idleReason()).to.equal('offers too small');
+    });
+
+    it('says no offers come, not that they are too small, once a task from the last offer has ended', async () => {
+      await setUp(32 * 30);
+      const [t] = await launch('o1');
+      client.emit('update', rangeUpdate(t, 0));
+      await waitFor(() => fw.ledger.inFlightCount === 0 && client.of('acknowledge').length === 1, 5000, 'the result');
+      expect(backend.idleReason()).to.equal('no offers');
+    });
+
+    it('shows an agent\'s executor on the cluster page while its offers list it, and not once they stop', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      const id = t.executor!.executor_id.value;
+      await declined('o2', 'a1', 0.5); // lists no executor: it is gone
+      expect(backend.liveExecutors.has('a1')).to.equal(false);
+      client.emit('offers', [{ ...offer('o3', 'a1', 0.5, 1024), executor_ids: [{ value: id }] }]);
+      await waitFor(() => client.of('decline').length === 2, 5000, 'o3 declined');
+      expect(backend.liveExecutors.get('a1')?.executor_id.value).to.equal(id);
+    });
+
     it('does not retry a failed REVIVE once the master is gone (a new subscription starts unsuppressed)', async () => {
       await setUp(320);
       const [t] = await launch('o1');
@@ -308,6 +348,43 @@ describe('Mesos backend rules', () => {
       expect(logger.lines.filter((l) => l.level === 'error' && /task user 'nosuch' does not exist on agent a1\.lan/.test(l.msg))).to.have.length(1);
     });
 
+    it('backs an agent off when a program its executor runs is missing (127), even after it ran tasks, naming the executor setting alone', async () => {
+      await setUp(32 * 30);
+      const [t] = await launch('o1');
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'RUNNING');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 127 << 8 });
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: a program it runs was not found \(exit status 127\)\. Set --executor-node \(PI_MESOS_EXECUTOR_NODE\)\. No tasks go to that agent for 30 s;/)).to.equal(true);
+      expect(logger.has('error', /--executor-url-host/)).to.equal(false);
+      expect((await declined('o2')).refuse_seconds).to.equal(30);
+    });
+
+    it('backs an agent off when its executor\'s program is not executable (126), even after it ran tasks, with no hint configured', async () => {
+      await setUp(32 * 30, { executorHint: undefined, fetchHint: undefined });
+      const [t] = await launch('o1');
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'RUNNING');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 126 << 8 });
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: a program it runs is not executable \(exit status 126\)\. +No tasks go to that agent for 30 s;/)).to.equal(true);
+      expect((await declined('o2')).refuse_seconds).to.equal(30);
+    });
+
+    it('after a restart, takes the end of an adopted task\'s executor that ran it for no failure to start', async () => {
+      await setUp(32 * 30);
+      const [t] = await launch('o1');
+      await backend.stop();
+      // The daemon restarts on the same state directory: the task is adopted, its executor unknown.
+      fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 32 * 30, defaultRate: 320, now: clock.now });
+      client = new AckControlClient(PiFramework.stateFile(dir), clock.now);
+      backend = new MesosBackend({ fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock, executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32 });
+      await subscribed();
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, executor_id: t.executor!.executor_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'RUNNING');
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 9 });
+      expect(logger.has('warn', /^executor \S+ on agent a1 ended: signal 9$/)).to.equal(true);
+      expect(logger.has('error', /could not start/)).to.equal(false);
+    });
+
     it('names the fetch and the executor settings when the executor was killed before running a task', async () => {
       await setUp(320);
       const [t] = await launch('o1');
@@ -372,6 +449,16 @@ describe('Mesos backend rules', () => {
       tick();
       expect(client.of('kill')).to.have.length(0);
       expect(fw.ledger.inFlightCount).to.equal(1);
+    });
+
+    it('times out a task the master still reports staging when asked', async () => {
+      await setUp(320);
+      const [t] = await launch('o1');
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_STAGING', reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      await settle();
+      clock.advance(120_000);
+      tick();
+      expect(client.of('kill').map((c) => c.args[0])).to.deep.equal([t.task_id.value]);
     });
 
     it('says a task killed in STAGING was lost for that reason', async () => {

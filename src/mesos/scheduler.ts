@@ -3,23 +3,30 @@
 // every other call on a separate keep-alive connection with the Mesos-Stream-Id header.
 import type { IncomingMessage } from 'http';
 import { Logger, silentLogger } from '../common/logger';
-import { Backoff, BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
 import { encodingOfMediaType, Encoding, MEDIA_TYPES, schedulerCallCodec, schedulerEventCodec } from './codec';
-import { Credentials } from './credentials';
 import { detectorFor, MasterDetector } from './detector';
 import { RecordIODecoder } from './recordio';
 import { promises as dns } from 'dns';
 import * as net from 'net';
-import { HttpResponse, HttpTransport, redirectTarget, StreamResponse, TlsOptions } from './transport';
+import { HttpResponse, HttpTransport, redirectTarget, StreamResponse } from './transport';
 import { TypedEmitter } from './typed-emitter';
 import type {
-  AgentID, ExecutorID, Filters, FrameworkInfo, InverseOffer, KillPolicy, MasterInfo, Offer, OfferID,
-  OfferOperation, OperationID, OperationStatus, ReconcileTask, SchedulerCall, SchedulerEvent,
-  SchedulerFailure, SchedulerMessage, TaskID, TaskInfo, TaskStatus,
+  AgentID, ExecutorID, Filters, FrameworkInfo, KillPolicy, MasterInfo, OfferOperation, OperationID, ReconcileTask, SchedulerCall,
+  SchedulerEvent, TaskID, TaskInfo, TaskStatus,
 } from './types';
+import {
+  IdLike, MesosAuthError, MesosCallError, MesosFrameworkError, SchedulerClientEvents, SchedulerClientOptions,
+  SchedulerConnectionState, SchedulerStatus, toId,
+} from './scheduler-api';
 import { uuidToString } from './uuid';
 
 export const SCHEDULER_PATH = '/api/v1/scheduler';
+
+export {
+  IdLike, MesosAuthError, MesosCallError, MesosFrameworkError, SchedulerClientEvents, SchedulerClientOptions,
+  SchedulerConnectionState, SchedulerStatus, SubscribedInfo, toId,
+} from './scheduler-api';
 
 /** Whether the host of `url` resolves here (an IP literal always does). */
 async function resolves(url: string): Promise<boolean> {
@@ -36,121 +43,6 @@ async function resolves(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Anything that names an ID: the string itself or the Mesos { value } message. */
-export type IdLike = string | { value: string };
-
-export function toId(id: IdLike): { value: string } {
-  return typeof id === 'string' ? { value: id } : { value: id.value };
-}
-
-/** A call the master refused or could not be delivered. Never retried by the client. */
-export class MesosCallError extends Error {
-  constructor(message: string, readonly status?: number, readonly body?: string) {
-    super(message);
-    this.name = 'MesosCallError';
-  }
-}
-
-/** 401/403 on SUBSCRIBE: the credentials are wrong or not allowed; retrying cannot help. */
-export class MesosAuthError extends Error {
-  constructor(message: string, readonly status: number, readonly principal?: string) {
-    super(message);
-    this.name = 'MesosAuthError';
-  }
-}
-
-/** The master ended the subscription with an ERROR event (e.g. framework removed or failed over). */
-export class MesosFrameworkError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MesosFrameworkError';
-  }
-}
-
-export type SchedulerStatus = 'idle' | 'connecting' | 'subscribed' | 'backoff' | 'failed' | 'stopped';
-
-/** A snapshot for displays and metrics. */
-export interface SchedulerConnectionState {
-  status: SchedulerStatus;
-  /** Base URL of the master currently (or last) subscribed to or tried. */
-  master?: string;
-  frameworkId?: string;
-  streamId?: string;
-  heartbeatIntervalSeconds?: number;
-  /** Epoch milliseconds. */
-  subscribedAt?: number;
-  lastHeartbeatAt?: number;
-  lastEventAt?: number;
-  /** Successful SUBSCRIBED events so far (the first one included). */
-  subscriptions: number;
-  /** Times a subscription was lost and had to be re-established. */
-  reconnects: number;
-  /** Failed attempts since the last successful subscription. */
-  failedAttempts: number;
-  /** The delay before the next attempt while in 'backoff'. */
-  nextAttemptDelayMs?: number;
-  lastError?: string;
-}
-
-export interface SubscribedInfo {
-  frameworkId: string;
-  heartbeatIntervalSeconds: number;
-  master: string;
-  masterInfo?: MasterInfo;
-  /** True when this subscription reused a framework ID (stored, or from an earlier stream). */
-  resubscribed: boolean;
-}
-
-export interface SchedulerClientEvents {
-  subscribed: [info: SubscribedInfo];
-  offers: [offers: Offer[]];
-  inverse_offers: [offers: InverseOffer[]];
-  rescind: [offerId: OfferID];
-  rescind_inverse_offer: [offerId: OfferID];
-  /** `duplicate`: an update with this uuid was already delivered (ACK it again anyway). */
-  update: [status: TaskStatus, info: { duplicate: boolean }];
-  update_operation_status: [status: OperationStatus];
-  message: [message: SchedulerMessage];
-  failure: [failure: SchedulerFailure];
-  heartbeat: [];
-  /** The master's ERROR event; the client stops (see 'fatal'). */
-  mesos_error: [message: string];
-  /** The subscription was lost; the client reconnects by itself unless stopped. */
-  disconnected: [reason: string];
-  /** About to wait `delayMs` before the next subscription attempt. */
-  reconnecting: [delayMs: number, reason: string];
-  /** Unrecoverable: authentication refused, ERROR event, malformed SUBSCRIBE. The client is 'failed'. */
-  fatal: [error: Error];
-  state: [state: SchedulerConnectionState];
-}
-
-export interface SchedulerClientOptions {
-  /** "host:port[,host:port…]", "zk://host:port[,…]/path", or a detector. */
-  master: string | MasterDetector;
-  /** `id` may be set to resubscribe with a stored framework ID. */
-  framework: FrameworkInfo;
-  suppressedRoles?: string[];
-  /** Wire format (default protobuf). */
-  encoding?: Encoding;
-  credentials?: Credentials;
-  /** https: used for masters given without a scheme, and the CA to trust. */
-  scheme?: 'http' | 'https';
-  tls?: TlsOptions;
-  /** Reconnection backoff (default 1 s doubling to 15 s, with jitter). */
-  backoff?: BackoffOptions;
-  /** Heartbeats missed before the stream is declared dead (default 5). */
-  heartbeatMisses?: number;
-  /** Wait for the SUBSCRIBE response headers and first event (default 30 s). */
-  subscribeTimeoutMs?: number;
-  /** Timeout of other calls (default 30 s). */
-  callTimeoutMs?: number;
-  maxRedirects?: number;
-  maxRecordBytes?: number;
-  /** Remembered update uuids, to flag duplicates (default 10000). */
-  duplicateWindow?: number;
-  logger?: Logger;
 }
 
 const DEFAULT_HEARTBEAT_SECONDS = 15;

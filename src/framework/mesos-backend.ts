@@ -125,6 +125,8 @@ export class MesosBackend extends EventEmitter {
   private readonly taskExecutor = new Map<string, string>();
   /** Executors (agent/executor keys) that ran a task: their later exit is no failure to start. */
   private readonly executorRan = new Set<string>();
+  /** When an executor on each agent was last killed by a signal before running a task. */
+  private readonly earlySignalDeaths = new Map<string, number>();
   /** Agents whose executor could not start: no tasks there until then. */
   private readonly agentBackoff = new Map<string, { until: number; delayMs: number; host: string }>();
   private readonly agentHosts = new Map<string, string>();
@@ -245,6 +247,19 @@ export class MesosBackend extends EventEmitter {
     const key = `${agentId}/${executorId}`;
     const neverRan = !this.executorRan.has(key);
     this.executorRan.delete(key);
+    const signal = f.status !== undefined && f.status >= 0 && code === null ? f.status & 0x7f : null;
+    if (neverRan && signal !== null) {
+      // Killed before its first task (an operator's kill, the OOM killer, an agent going down)
+      // says nothing about starting there (chaos soak: each such kill kept the agent idle 30 s).
+      // A second such death on the agent within 10 minutes is backed off below: an executor
+      // that crashes whenever it starts would otherwise take the ranges round in a loop.
+      const last = this.earlySignalDeaths.get(agentId);
+      this.earlySignalDeaths.set(agentId, this.now());
+      if (last === undefined || this.now() - last > 600_000) {
+        this.o.logger.warn(`executor ${executorId} on agent ${this.agentHosts.get(agentId) ?? agentId} was killed (signal ${signal}) before running a task; its tasks go back to the queue`);
+        return;
+      }
+    }
     if (code === 126 || code === 127 || neverRan) {
       // It died before running any task: the next launch there would die the same way, and its
       // ranges (requeued at once, see isRangeBlameless) would go round in a tight loop.

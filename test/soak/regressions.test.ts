@@ -192,6 +192,41 @@ describe('chaos soak regressions: the Mesos backend', () => {
     }
   });
 
+  it('takes an executor killed before its first task for a kill, not a failure to start (the agent keeps getting tasks), unless it happens again there', async () => {
+    // Soak seed 1: an executor killed with kill -9 before its first task backed its agent off for
+    // 30 s as "the executor could not start", an error naming three settings to fix.
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-early-kill-'));
+    const clock = new ManualClock();
+    const logger = new MemoryLogger();
+    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 320 * 40, defaultRate: 320, now: clock.now });
+    const client = new SnapshottingClient(PiFramework.stateFile(dir), clock.now);
+    backend = new MesosBackend({
+      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
+      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32, agentBackoffMs: 30_000,
+    });
+    backend.start();
+    const killedBeforeItsFirstTask = async (offerId: string): Promise<void> => {
+      const before = client.launched.length;
+      client.emit('offers', [offer(offerId, 'a1', 1, 1024)]);
+      await waitFor(() => client.launched.length === before + 1, 5000, `a launch from ${offerId}`);
+      const t = client.launched[before];
+      client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 9 });
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', uuid: Buffer.alloc(16, before + 1) });
+      await waitFor(() => fw.ledger.inFlightCount === 0, 5000, 'its ranges back in the queue');
+    };
+    await killedBeforeItsFirstTask('o1');
+    expect(logger.has('warn', /executor \S+ on agent a1\.lan was killed \(signal 9\) before running a task/)).to.equal(true);
+    expect(logger.has('error', /could not start/)).to.equal(false);
+    // The agent's next offer is used at once, its ranges at the same attempt.
+    await killedBeforeItsFirstTask('o2');
+    expect(client.launched[1].task_id.value).to.match(/^pi\.0\.\d+\.0\./);
+    // That second kill within 10 minutes is taken for an executor that dies as it starts.
+    expect(logger.has('error', /the executor could not start on agent a1\.lan: it ended before running a task \(signal 9/)).to.equal(true);
+    client.emit('offers', [offer('o3', 'a1', 1, 1024)]);
+    await waitFor(() => client.of('decline').length === 1, 5000, 'the backed-off agent\'s offer declined');
+    expect(client.launched).to.have.length(2);
+  });
+
   it('takes a reconciliation answer FINISHED for a task whose live result came first for no result at all', async () => {
     // Soak seeds 1 and 3 on a real Mesos: reconciliation asked about a task in flight, its live
     // TASK_FINISHED (with the result) came first, and the master's answer, FINISHED without data,

@@ -517,6 +517,9 @@ describe('Mesos backend rules', () => {
       tick();
       expect(client.of('reconcile').map((c) => (c.args[0] as { task_id: string }[]).map((x) => x.task_id)))
         .to.deep.equal([[a.task_id.value, b.task_id.value], [b.task_id.value]]);
+      // What an operator reads about it.
+      expect(logger.has('info', /^reconciling 2 tasks$/)).to.equal(true);
+      expect(logger.has('info', /^1 tasks not answered by the master yet \(agents still re-registering\?\): asking again$/)).to.equal(true);
     });
 
     it('runs its periodic checks by itself once started', async () => {

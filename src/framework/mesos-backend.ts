@@ -125,8 +125,8 @@ export class MesosBackend extends EventEmitter {
   private readonly taskExecutor = new Map<string, string>();
   /** Executors (agent/executor keys) that ran a task: their later exit is no failure to start. */
   private readonly executorRan = new Set<string>();
-  /** When an executor on each agent was last killed by a signal before running a task. */
-  private readonly earlySignalDeaths = new Map<string, number>();
+  /** Agents where an executor was killed by a signal before running a task, since one last ran a task there. */
+  private readonly earlySignalDeaths = new Set<string>();
   /** Agents whose executor could not start: no tasks there until then. */
   private readonly agentBackoff = new Map<string, { until: number; delayMs: number; host: string }>();
   private readonly agentHosts = new Map<string, string>();
@@ -251,11 +251,12 @@ export class MesosBackend extends EventEmitter {
     if (neverRan && signal !== null) {
       // Killed before its first task (an operator's kill, the OOM killer, an agent going down)
       // says nothing about starting there (chaos soak: each such kill kept the agent idle 30 s).
-      // A second such death on the agent within 10 minutes is backed off below: an executor
-      // that crashes whenever it starts would otherwise take the ranges round in a loop.
-      const last = this.earlySignalDeaths.get(agentId);
-      this.earlySignalDeaths.set(agentId, this.now());
-      if (last === undefined || this.now() - last > 600_000) {
+      // A second such death on the agent (or one while it is backed off) is backed off below,
+      // until an executor there runs a task: an executor that crashes whenever it starts would
+      // otherwise take the ranges round in a loop, forgiven again at every expiry.
+      const earlier = this.earlySignalDeaths.has(agentId) || this.agentBackoff.has(agentId);
+      this.earlySignalDeaths.add(agentId);
+      if (!earlier) {
         this.o.logger.warn(`executor ${executorId} on agent ${this.agentHosts.get(agentId) ?? agentId} was killed (signal ${signal}) before running a task; its tasks go back to the queue`);
         return;
       }
@@ -371,7 +372,13 @@ export class MesosBackend extends EventEmitter {
       if (!this.reachedRunning.has(id)) this.o.logger.debug(`task ${id} running on agent ${agentId ?? '?'}`);
       this.reachedRunning.add(id);
       const key = this.taskExecutor.get(id) ?? (agentId && status.executor_id ? `${agentId}/${status.executor_id.value}` : undefined);
-      if (key) this.executorRan.add(key);
+      if (key) {
+        this.executorRan.add(key);
+        // An executor runs tasks there: whatever failed to start before is over.
+        const agent = key.slice(0, key.indexOf('/'));
+        this.agentBackoff.delete(agent);
+        this.earlySignalDeaths.delete(agent);
+      }
     }
     if (status.state === 'TASK_FINISHED' && !status.data?.length && !status.uuid?.length) {
       if (this.o.fw.ledger.task(id)) {

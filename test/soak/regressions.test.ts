@@ -10,7 +10,7 @@ import { MesosBackend } from '../../src/framework/mesos-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
 import { PiAccumulator } from '../../src/pi/accumulator';
 import { ManualClock, offer, rangeUpdate, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
-import type { TaskStatus } from '../../src/mesos/types';
+import type { TaskInfo, TaskStatus } from '../../src/mesos/types';
 import type { SchedulerClient } from '../../src/mesos/scheduler';
 import { scaleFor } from '../../src/pi/precision';
 import { sumRange } from '../../src/pi/range-sum';
@@ -192,7 +192,7 @@ describe('chaos soak regressions: the Mesos backend', () => {
     }
   });
 
-  it('takes an executor killed before its first task for a kill, not a failure to start (the agent keeps getting tasks), unless it happens again there', async () => {
+  it('takes an executor killed before its first task for a kill, not a failure to start (the agent keeps getting tasks), unless it happens again there before a task runs', async () => {
     // Soak seed 1: an executor killed with kill -9 before its first task backed its agent off for
     // 30 s as "the executor could not start", an error naming three settings to fix.
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-early-kill-'));
@@ -205,26 +205,54 @@ describe('chaos soak regressions: the Mesos backend', () => {
       executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32, agentBackoffMs: 30_000,
     });
     backend.start();
-    const killedBeforeItsFirstTask = async (offerId: string): Promise<void> => {
+    let offers = 0;
+    const launchOne = async (): Promise<TaskInfo> => {
       const before = client.launched.length;
-      client.emit('offers', [offer(offerId, 'a1', 1, 1024)]);
-      await waitFor(() => client.launched.length === before + 1, 5000, `a launch from ${offerId}`);
-      const t = client.launched[before];
+      client.emit('offers', [offer(`o${++offers}`, 'a1', 1, 1024)]);
+      await waitFor(() => client.launched.length === before + 1, 5000, `a launch from offer ${offers}`);
+      return client.launched[before];
+    };
+    const killedBeforeItsFirstTask = async (t: TaskInfo): Promise<void> => {
       client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 9 });
-      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', uuid: Buffer.alloc(16, before + 1) });
+      client.emit('update', { task_id: t.task_id, agent_id: t.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', uuid: Buffer.alloc(16, offers) });
       await waitFor(() => fw.ledger.inFlightCount === 0, 5000, 'its ranges back in the queue');
     };
-    await killedBeforeItsFirstTask('o1');
-    expect(logger.has('warn', /executor \S+ on agent a1\.lan was killed \(signal 9\) before running a task/)).to.equal(true);
-    expect(logger.has('error', /could not start/)).to.equal(false);
+    const declined = async (): Promise<boolean> => {
+      const before = client.of('decline').length;
+      const launched = client.launched.length;
+      client.emit('offers', [offer(`o${++offers}`, 'a1', 1, 1024)]);
+      await waitFor(() => client.of('decline').length > before || client.launched.length > launched, 5000, 'an answer to the offer');
+      return client.of('decline').length > before;
+    };
+    const earlyKillWarnings = () => logger.lines.filter((l) => l.level === 'warn' && /was killed \(signal 9\) before running a task/.test(l.msg)).length;
+    const startErrors = () => logger.lines.filter((l) => l.level === 'error' && /the executor could not start on agent a1\.lan: it ended before running a task \(signal 9/.test(l.msg)).length;
+
+    await killedBeforeItsFirstTask(await launchOne());
+    expect(earlyKillWarnings()).to.equal(1);
+    expect(startErrors()).to.equal(0);
     // The agent's next offer is used at once, its ranges at the same attempt.
-    await killedBeforeItsFirstTask('o2');
-    expect(client.launched[1].task_id.value).to.match(/^pi\.0\.\d+\.0\./);
-    // That second kill within 10 minutes is taken for an executor that dies as it starts.
-    expect(logger.has('error', /the executor could not start on agent a1\.lan: it ended before running a task \(signal 9/)).to.equal(true);
-    client.emit('offers', [offer('o3', 'a1', 1, 1024)]);
-    await waitFor(() => client.of('decline').length === 1, 5000, 'the backed-off agent\'s offer declined');
-    expect(client.launched).to.have.length(2);
+    const second = await launchOne();
+    expect(second.task_id.value).to.match(/^pi\.0\.\d+\.0\./);
+    // A second such kill before any task ran there is taken for an executor that dies as it starts.
+    await killedBeforeItsFirstTask(second);
+    expect(startErrors()).to.equal(1);
+    expect(await declined()).to.equal(true);
+    // Past the back-off, another such death is not forgiven again: backed off, twice as long.
+    clock.advance(30_001);
+    await killedBeforeItsFirstTask(await launchOne());
+    expect([earlyKillWarnings(), startErrors()]).to.deep.equal([1, 2]);
+    expect(logger.has('error', /No tasks go to that agent for 60 s/)).to.equal(true);
+    clock.advance(60_001);
+    // An executor there runs a task: the slate is clean, and the next early kill is a kill again.
+    const runs = await launchOne();
+    client.emit('update', { task_id: runs.task_id, agent_id: runs.agent_id, executor_id: runs.executor!.executor_id, state: 'TASK_RUNNING', uuid: Buffer.alloc(16, 99) });
+    await waitFor(() => client.of('acknowledge').length >= 4, 5000, 'the RUNNING acknowledged');
+    client.emit('failure', { agent_id: { value: 'a1' }, executor_id: runs.executor!.executor_id, status: 9 });
+    client.emit('update', { task_id: runs.task_id, agent_id: runs.agent_id, state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', uuid: Buffer.alloc(16, 98) });
+    await waitFor(() => fw.ledger.inFlightCount === 0, 5000, 'its ranges back in the queue');
+    await killedBeforeItsFirstTask(await launchOne());
+    expect([earlyKillWarnings(), startErrors()]).to.deep.equal([2, 2]);
+    expect(await declined()).to.equal(false);
   });
 
   it('takes a reconciliation answer FINISHED for a task whose live result came first for no result at all', async () => {

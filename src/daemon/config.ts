@@ -174,7 +174,7 @@ function isLoopback(host: string): boolean {
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Partial<ConfigHost>): Config {
-  const host: ConfigHost = { ...defaultHost(), ...hostInfo };
+  const host: ConfigHost = { ...defaultHost(env), ...hostInfo };
   const warnings: string[] = [];
   const raw = parseArgv(argv);
   fromEnv(env, raw, warnings);

@@ -187,7 +187,8 @@ export class Daemon {
         // A full or read-only state directory (an SD card failing) stopped every start with
         // status 70, and five of those in five minutes end the unit for good (chaos soak). The
         // bundle is rebuilt at every start anyway: a temporary directory serves as well.
-        const { dir: fallback } = await fallbackBundleDirectory(this.config.stateDir);
+        const { dir: fallback, refused } = await fallbackBundleDirectory(this.config.stateDir);
+        if (refused) this.logger.warn(`not reusing ${refused}; a new temporary directory each start`);
         this.logger.warn(`cannot write the executor bundle to ${executorDir} (${(e as Error).message.split('\n')[0]}); serving it from ${fallback}`);
         executorDir = fallback;
         this.bundleFallback = fallback;
@@ -451,8 +452,9 @@ export class Daemon {
     await this.display.close(this.config.displayOnStop).catch((e) => this.logger.error('display close failed', e));
     await this.http?.close();
     this.notifier.close();
-    await this.lock?.release();
+    // Before the lock goes: the next daemon on this state directory reuses the same directory.
     if (this.bundleFallback) await fsp.rm(this.bundleFallback, { recursive: true, force: true }).catch(() => undefined);
+    await this.lock?.release();
     this.resolveFinished('stopped');
   }
 }

@@ -36,6 +36,10 @@ export async function buildExecutorBundle(outDir: string, root = PACKAGE_ROOT): 
   await fs.mkdir(outDir, { recursive: true });
   const out = path.join(outDir, BUNDLE_FILE);
   const tmp = `${out}.${process.pid}.tmp`;
+  // A daemon killed while tar ran left its temporary file (named by its PID) behind.
+  for (const name of await fs.readdir(outDir)) {
+    if (name.startsWith(`${BUNDLE_FILE}.`) && name.endsWith('.tmp')) await fs.rm(path.join(outDir, name), { force: true });
+  }
   const deps = await dependencyClosure(root, ['protobufjs']);
   const entries = [...CODE, ...deps];
   for (const e of entries) await fs.access(path.join(root, e));
@@ -55,10 +59,11 @@ export async function buildExecutorBundle(outDir: string, root = PACKAGE_ROOT): 
  * directory and user under the temporary directory, reused by every start. A daemon killed with
  * kill -9 cannot remove it; the next start on the same state directory reuses it, so such kills
  * leave at most one (~450 kB; none under systemd, whose PrivateTmp= goes with the unit). Made
- * mode 0700; one that is not ours alone (another user's, a symlink) is refused, and a fresh
- * mkdtemp directory serves instead.
+ * mode 0700 (and made so again if it is ours but was opened up); one that is not ours (another
+ * user's, a symlink) is refused, with the reason in `refused`, and a fresh mkdtemp directory
+ * serves instead.
  */
-export async function fallbackBundleDirectory(stateDir: string, tmp = os.tmpdir()): Promise<{ dir: string; reused: boolean }> {
+export async function fallbackBundleDirectory(stateDir: string, tmp = os.tmpdir()): Promise<{ dir: string; reused: boolean; refused?: string }> {
   const uid = process.getuid?.() ?? 0;
   const id = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 12);
   const dir = path.join(tmp, `pi-mesos-executor-${uid}-${id}`);
@@ -70,8 +75,12 @@ export async function fallbackBundleDirectory(stateDir: string, tmp = os.tmpdir(
     reused = true;
   }
   const st = await fs.lstat(dir);
-  if (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0) return { dir, reused };
-  return { dir: await fs.mkdtemp(path.join(tmp, 'pi-mesos-executor-')), reused: false };
+  if (st.isDirectory() && st.uid === uid) {
+    // Ours but opened up (by hand, a umask): close it again rather than leak a new one each start.
+    if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
+    return { dir, reused };
+  }
+  return { dir: await fs.mkdtemp(path.join(tmp, 'pi-mesos-executor-')), reused: false, refused: `${dir} is ${st.isDirectory() ? `owned by uid ${st.uid}` : 'not a directory'}` };
 }
 
 /**

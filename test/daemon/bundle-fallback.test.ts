@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { fallbackBundleDirectory } from '../../src/daemon/executor-bundle';
+import { buildExecutorBundle, fallbackBundleDirectory } from '../../src/daemon/executor-bundle';
 
 describe('executor bundle: the fallback directory', () => {
   let tmp: string;
@@ -23,17 +23,35 @@ describe('executor bundle: the fallback directory', () => {
     expect(await fs.readdir(tmp)).to.have.length(2);
   });
 
-  it('refuses a directory of that name that others may write, or a symlink, and takes a fresh one', async () => {
+  it('closes up its own directory if it was opened up, and refuses one of another user or a symlink, saying why', async () => {
     const { dir } = await fallbackBundleDirectory('/var/lib/pi-mesos', tmp);
     await fs.chmod(dir, 0o777);
-    const open = await fallbackBundleDirectory('/var/lib/pi-mesos', tmp);
-    expect(open.dir).to.not.equal(dir);
-    expect(open.reused).to.equal(false);
+    const again = await fallbackBundleDirectory('/var/lib/pi-mesos', tmp);
+    expect(again).to.deep.equal({ dir, reused: true });
+    expect((await fs.stat(dir)).mode & 0o777).to.equal(0o700);
+    if (process.getuid?.() === 0) {
+      // Another user's directory of that name (root can make one to test with).
+      await fs.chown(dir, 65534, 65534);
+      const other = await fallbackBundleDirectory('/var/lib/pi-mesos', tmp);
+      expect(other.dir).to.not.equal(dir);
+      expect(other.refused).to.equal(`${dir} is owned by uid 65534`);
+    }
     await fs.rm(dir, { recursive: true });
     const elsewhere = await fs.mkdtemp(path.join(tmp, 'target-'));
     await fs.symlink(elsewhere, dir);
     const linked = await fallbackBundleDirectory('/var/lib/pi-mesos', tmp);
     expect(linked.dir).to.not.equal(dir);
+    expect(linked.refused).to.equal(`${dir} is not a directory`);
     expect(path.basename(linked.dir)).to.match(/^pi-mesos-executor-/);
+  });
+
+  it('building the bundle clears the temporary files of a build that was killed', async () => {
+    const out = path.join(tmp, 'bundle');
+    await fs.mkdir(out);
+    await fs.writeFile(path.join(out, 'pi-mesos-executor.tar.gz.4242.tmp'), 'half a tarball');
+    await fs.writeFile(path.join(out, 'keep.me'), 'not ours');
+    const file = await buildExecutorBundle(out);
+    expect((await fs.readdir(out)).sort()).to.deep.equal(['keep.me', 'pi-mesos-executor.tar.gz']);
+    expect(path.basename(file)).to.equal('pi-mesos-executor.tar.gz');
   });
 });

@@ -70,6 +70,8 @@ describe('daemon/config', () => {
     expect(defaultHost({ HOME: '/srv/home-of-pi' }).homeDir).to.equal('/srv/home-of-pi');
     expect(defaultHost({ HOME: 'relative' }).homeDir).to.equal(os.userInfo().homedir);
     expect(defaultHost({}).homeDir).to.equal(os.userInfo().homedir);
+    // The environment loadConfig is given (an --environment-file's included), not the process's.
+    expect(loadConfig([], { HOME: '/srv/home-of-pi' }).stateDir).to.equal('/srv/home-of-pi/.cache/pi-mesos');
   });
 
   it('takes flags over environment over defaults, in both --flag value and --flag=value forms', () => {

@@ -64,6 +64,8 @@ export function rasterToPng(r: Raster, scale: number): Buffer {
   const key = `${r.width * scale}x${r.height * scale}`;
   let png = pngBySize.get(key);
   if (!png) {
+    // A size no longer drawn (a panel changed by SIGHUP) is let go.
+    if (pngBySize.size >= 4) pngBySize.clear();
     png = new PNG({ width: r.width * scale, height: r.height * scale });
     pngBySize.set(key, png);
   }

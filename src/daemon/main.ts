@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: see early-signals.ts.
+import { takeEarlySignal } from './early-signals';
 import { packageVersion } from './executor-bundle';
 import { Config, ConfigError, describeConfig, environmentFor, EX_CONFIG, helpText, loadConfig, wantsHelp, wantsVersion } from './config';
 import { Daemon, StartupError } from './daemon';
@@ -96,8 +98,18 @@ async function main(): Promise<number> {
     })();
     return stopping;
   };
+  // One turn of the event loop first: a signal that came while the daemon loaded reaches
+  // early-signals' handlers (signals are dispatched in the poll phase, before setImmediate's).
+  await new Promise((resolve) => setImmediate(resolve));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  const early = takeEarlySignal();
+  if (early) {
+    // Asked to stop while it was loading: nothing started, nothing to save.
+    logger.notice(`${early} during start-up: stopping before the start`);
+    logger.close();
+    return 0;
+  }
   process.on('SIGHUP', () => void daemon.reloadDisplay(reloadConfig(argv, logger)));
   try {
     await daemon.start();

@@ -385,6 +385,30 @@ describe('Mesos backend rules', () => {
       expect(logger.has('error', /could not start/)).to.equal(false);
     });
 
+    it('forgives one executor killed before its first task per agent, backs off the second, and forgives afresh once one there ran a task', async () => {
+      await setUp(32 * 100);
+      const kill = (t: TaskInfo): void => { client.emit('failure', { agent_id: { value: 'a1' }, executor_id: t.executor!.executor_id, status: 9 }); };
+      const forgiven = (): number => logger.lines.filter((l) => l.level === 'warn' && /^executor \S+ on agent a1\.lan was killed \(signal 9\) before running a task; its tasks go back to the queue$/.test(l.msg)).length;
+      const [t1] = await launch('o1');
+      kill(t1);
+      expect(forgiven()).to.equal(1);
+      expect(logger.has('error', /could not start/)).to.equal(false);
+      const [t2] = await launch('o2'); // not backed off
+      kill(t2);
+      expect(logger.has('error', /^the executor could not start on agent a1\.lan: it ended before running a task \(signal 9;/)).to.equal(true);
+      expect((await declined('o3')).refuse_seconds).to.equal(30);
+      clock.advance(30_000);
+      const [t3] = await launch('o4');
+      client.emit('update', { task_id: t3.task_id, agent_id: t3.agent_id, state: 'TASK_RUNNING', uuid: uuid() } as TaskStatus);
+      await waitFor(() => client.of('acknowledge').length === 1, 5000, 'RUNNING');
+      kill(t3);
+      expect(logger.has('warn', /^executor \S+ on agent a1 ended: signal 9$/)).to.equal(true);
+      const [t4] = await launch('o5');
+      kill(t4);
+      expect(forgiven()).to.equal(2);
+      await launch('o6');
+    });
+
     it('names the fetch and the executor settings when the executor ended before running a task', async () => {
       await setUp(320);
       const [t] = await launch('o1');

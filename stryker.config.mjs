@@ -28,7 +28,8 @@ const MODULES = {
     mutate: ['src/framework/**/*.ts'],
     spec: dist('framework/ledger', 'framework/planner', 'framework/checkpoint', 'framework/mesos-backend', 'framework/local-backend',
       'framework/order', 'framework/clock', 'framework/series-end', 'framework/units', 'framework/framework-rules', 'pi/guarantees',
-      'framework/pi-framework', 'framework/local-mode'),
+      'framework/pi-framework', 'framework/local-mode', 'framework/mesos-backend-rules', 'framework/offer-resources',
+      'framework/executor-identity', 'framework/ledger-rules'),
   },
   mesos: {
     mutate: ['src/mesos/recordio.ts', 'src/mesos/codec.ts', 'src/mesos/credentials.ts', 'src/mesos/scheduler.ts', 'src/mesos/executor.ts'],

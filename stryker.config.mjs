@@ -66,7 +66,9 @@ export default {
   packageManager: 'npm',
   testRunner: 'mocha',
   // The tests run compiled: the sandbox is built once with every mutant switched in.
-  buildCommand: 'npx tsc -p .',
+  // The sandbox is a mkdtemp directory (0700): opened for the executors the test agents start as
+  // the task user (nobody, as a root Mesos agent does), which could not even reach their script.
+  buildCommand: 'npm run --silent mutation:build',
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },

@@ -41,8 +41,12 @@ async function main(): Promise<number> {
   process.stdout.write(`soak: phase 2, ${doubleMinutes} min on the test master\n`);
   const double = await runDoublePhase(seed, doubleMinutes * 60, (l) => process.stdout.write(`${l}\n`));
   process.stdout.write(`${formatDoubleReport(double)}\n`);
-  if (!report.ok || !double.ok) process.stdout.write(`replay: make soak SEED=${seed} MINUTES=${minutes}\n`);
-  return report.ok && double.ok ? 0 : 1;
+  // The verdict last, where a reader of a long report looks first.
+  const ok = report.ok && double.ok;
+  process.stdout.write(`\nsoak ${ok ? 'PASSED' : 'FAILED'}: seed ${seed}, ${minutes} min on a real Mesos (${report.ok ? 'passed' : 'failed'}), `
+    + `${doubleMinutes} min on the test master (${double.ok ? 'passed' : 'failed'})\n`);
+  if (!ok) process.stdout.write(`replay: make soak SEED=${seed} MINUTES=${minutes}\n`);
+  return ok ? 0 : 1;
 }
 
 main().then((code) => process.exit(code), (e) => {

@@ -63,11 +63,16 @@ export function exitCodeOf(status: number): number | null {
   return (status & 0x7f) === 0 ? (status >> 8) & 0xff : null;
 }
 
+/** The signal that ended a process, from a FAILURE wait status; null for an exit, or none known (-1). */
+function signalOf(status: number | undefined): number | null {
+  return status === undefined || status < 0 || exitCodeOf(status) !== null ? null : status & 0x7f;
+}
+
 /** A FAILURE status in words: an exit status, a signal, or none known (Mesos sends -1 when the launch itself failed). */
 function describeStatus(status: number | undefined): string {
   if (status === undefined || status < 0) return 'no exit status: the launch itself failed';
-  const code = exitCodeOf(status);
-  return code === null ? `signal ${status & 0x7f}` : `exit status ${code}`;
+  const signal = signalOf(status);
+  return signal !== null ? `signal ${signal}` : `exit status ${exitCodeOf(status)}`;
 }
 
 /**
@@ -247,7 +252,7 @@ export class MesosBackend extends EventEmitter {
     const key = `${agentId}/${executorId}`;
     const neverRan = !this.executorRan.has(key);
     this.executorRan.delete(key);
-    const signal = f.status !== undefined && f.status >= 0 && code === null ? f.status & 0x7f : null;
+    const signal = signalOf(f.status);
     if (neverRan && signal !== null) {
       // Killed before its first task (an operator's kill, the OOM killer, an agent going down)
       // says nothing about starting there (chaos soak: each such kill kept the agent idle 30 s).

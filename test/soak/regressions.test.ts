@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MemoryLogger } from '../../src/common/logger';
 import { encodeResult } from '../../src/executor/task-codec';
-import { MesosBackend } from '../../src/framework/mesos-backend';
+import { MesosBackend, MesosBackendOptions } from '../../src/framework/mesos-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
 import { PiAccumulator } from '../../src/pi/accumulator';
 import { ManualClock, offer, rangeUpdate, SnapshottingClient, TEMPLATE } from '../framework/backend-double';
@@ -155,19 +155,25 @@ describe('chaos soak regressions: the Mesos backend', () => {
     dir = undefined;
   });
 
+  /** A framework at 20 digits on `stateDir` and a backend on a snapshotting client and a manual clock. */
+  async function openBackend(stateDir: string, maxTerms: number, extra: Partial<MesosBackendOptions> = {}) {
+    const clock = new ManualClock();
+    const logger = new MemoryLogger();
+    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir, logger, targetTaskSeconds: 1, maxTerms, defaultRate: 320, now: clock.now });
+    const client = new SnapshottingClient(PiFramework.stateFile(stateDir), clock.now);
+    backend = new MesosBackend({
+      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
+      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32, ...extra,
+    });
+    return { clock, logger, fw, client, backend };
+  }
+
   it('declines an offer it cannot record on disk, keeps its ranges, and launches once the disk takes writes again', async () => {
     // Soak seed 3: the state directory read-only; the checkpoint before a launch failed as an
     // unhandled rejection and the daemon exited 70 at every offer, restart after restart.
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-offer-'));
     const state = path.join(dir, 'state');
-    const clock = new ManualClock();
-    const logger = new MemoryLogger();
-    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: state, logger, targetTaskSeconds: 1, maxTerms: 320 * 4, defaultRate: 320, now: clock.now });
-    const client = new SnapshottingClient(PiFramework.stateFile(state), clock.now);
-    backend = new MesosBackend({
-      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
-      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32,
-    });
+    const { logger, fw, client } = await openBackend(state, 320 * 4);
     const rejections: unknown[] = [];
     const onRejection = (e: unknown): void => { rejections.push(e); };
     process.on('unhandledRejection', onRejection);
@@ -196,15 +202,8 @@ describe('chaos soak regressions: the Mesos backend', () => {
     // Soak seed 1: an executor killed with kill -9 before its first task backed its agent off for
     // 30 s as "the executor could not start", an error naming three settings to fix.
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-early-kill-'));
-    const clock = new ManualClock();
-    const logger = new MemoryLogger();
-    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 320 * 40, defaultRate: 320, now: clock.now });
-    const client = new SnapshottingClient(PiFramework.stateFile(dir), clock.now);
-    backend = new MesosBackend({
-      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
-      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32, agentBackoffMs: 30_000,
-    });
-    backend.start();
+    const { clock, logger, fw, client } = await openBackend(dir, 320 * 40, { agentBackoffMs: 30_000 });
+    backend!.start();
     let offers = 0;
     const launchOne = async (): Promise<TaskInfo> => {
       const before = client.launched.length;
@@ -260,14 +259,7 @@ describe('chaos soak regressions: the Mesos backend', () => {
     // TASK_FINISHED (with the result) came first, and the master's answer, FINISHED without data,
     // was then logged as an unusable result whose ranges "go back to the queue".
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-soak-recon-'));
-    const clock = new ManualClock();
-    const logger = new MemoryLogger();
-    const fw = await PiFramework.open({ scale: scaleFor(20), stateDir: dir, logger, targetTaskSeconds: 1, maxTerms: 320, defaultRate: 320, now: clock.now });
-    const client = new SnapshottingClient(PiFramework.stateFile(dir), clock.now);
-    backend = new MesosBackend({
-      fw, client: client as unknown as SchedulerClient, logger, role: 'pi', now: clock.now, timers: clock,
-      executor: TEMPLATE, taskCpus: 0.95, taskMemMb: 32,
-    });
+    const { logger, fw, client } = await openBackend(dir, 320);
     client.emit('offers', [offer('o1', 'a1', 1, 1024)]);
     await waitFor(() => client.launched.length === 1, 5000, 'a launch');
     const t = client.launched[0];

@@ -1,0 +1,276 @@
+// The executor client in this process, against the test agent. The agent launches a stand-in
+// executor (`sleep`) that never subscribes; an ExecutorClient here subscribes in its place with the
+// same MESOS_* identity, as the real executor would. So the client's code runs where the tests (and
+// mutation testing) can see it, while every call still meets the agent's own validation.
+import { expect } from 'chai';
+import { MemoryLogger } from '../../src/common/logger';
+import { ExecutorClient, ExecutorEnvironment, readExecutorEnvironment } from '../../src/mesos/executor';
+import { SchedulerClient } from '../../src/mesos/scheduler';
+import type { ExecutorInfo, Offer, SchedulerMessage, TaskInfo, TaskStatus } from '../../src/mesos/types';
+import { uuidToString } from '../../src/mesos/uuid';
+import type { AgentExecutor, TestAgent } from '../support/mesos/agent';
+import { TestMesosCluster } from '../support/mesos/cluster';
+import { nextEvent, waitFor } from '../support/mesos/wait';
+import { fastClient, fastCluster, testTask } from './helpers';
+
+const EXECUTOR_ID = 'in-process';
+
+/** An executor the agent starts and that never subscribes: the client here takes its place. */
+function standInExecutor(): ExecutorInfo {
+  return {
+    type: 'CUSTOM',
+    executor_id: { value: EXECUTOR_ID },
+    name: 'stand-in executor',
+    command: { value: 'exec sleep 600', shell: true },
+    resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 32 } }],
+  };
+}
+
+describe('ExecutorClient in this process, against the test agent', function () {
+  this.timeout(20000);
+  let cluster: TestMesosCluster;
+  let scheduler: SchedulerClient | undefined;
+  let executor: ExecutorClient | undefined;
+  let updates: TaskStatus[];
+  let log: MemoryLogger;
+
+  afterEach(async () => {
+    await executor?.stop();
+    executor = undefined;
+    await scheduler?.stop();
+    scheduler = undefined;
+    await cluster?.stop();
+  });
+
+  interface SetUp { agent: TestAgent; offer: Offer; task: TaskInfo; record: AgentExecutor }
+
+  /** A cluster with one agent, a scheduler, and one task launched on the stand-in executor. */
+  async function setUp(agentOptions: Parameters<TestMesosCluster['addAgent']>[0] = {}, checkpoint = true): Promise<SetUp> {
+    cluster = fastCluster();
+    await cluster.start();
+    const agent = await cluster.addAgent({ cpus: 4, mem: 1024, subscriptionBackoffMaxMs: 80, ...agentOptions });
+    scheduler = fastClient(cluster.masterSpec, { framework: { user: 'nobody', name: 'executor client tests', failover_timeout: 60, checkpoint } });
+    updates = [];
+    const s = scheduler;
+    s.on('update', (u) => {
+      updates.push(u);
+      void s.acknowledge(u);
+    });
+    const offered = nextEvent<[Offer[]]>(s, 'offers');
+    s.start();
+    const [offers] = await offered;
+    const offer = offers[0];
+    const task = testTask(offer, {}, standInExecutor());
+    await s.launch([offer.id], [task]);
+    await waitFor(() => agent.executors.size === 1, 5000, 'the stand-in executor');
+    const record = [...agent.executors.values()][0];
+    log = new MemoryLogger();
+    return { agent, offer, task, record };
+  }
+
+  /** The environment the agent gave the stand-in, as the real executor reads it. */
+  function environmentOf(agent: TestAgent, overrides: Partial<ExecutorEnvironment> = {}): ExecutorEnvironment {
+    return {
+      ...readExecutorEnvironment({
+        MESOS_FRAMEWORK_ID: scheduler?.frameworkId as string,
+        MESOS_EXECUTOR_ID: EXECUTOR_ID,
+        MESOS_AGENT_ENDPOINT: agent.endpoint,
+        MESOS_CHECKPOINT: '1',
+        MESOS_RECOVERY_TIMEOUT: '10secs',
+        MESOS_SUBSCRIPTION_BACKOFF_MAX: '80ms',
+      }),
+      ...overrides,
+    };
+  }
+
+  function client(agent: TestAgent, overrides: Partial<ExecutorEnvironment> = {}, encoding: 'json' | 'protobuf' = 'protobuf'): ExecutorClient {
+    executor = new ExecutorClient({ environment: environmentOf(agent, overrides), logger: log, backoffInitialMs: 20, encoding });
+    return executor;
+  }
+
+  const statesOf = (taskId: string): string[] => updates.filter((u) => u.task_id.value === taskId).map((u) => u.state);
+
+  for (const encoding of ['protobuf', 'json'] as const) {
+    it(`subscribes, receives the queued LAUNCH, and sends updates the agent acknowledges (${encoding})`, async () => {
+      const { agent, task, record } = await setUp();
+      const c = client(agent, {}, encoding);
+      expect(c.state.status).to.equal('idle');
+      const subscribed = nextEvent<[{ container_id: { value: string } }]>(c, 'subscribed');
+      const launched = nextEvent<[TaskInfo]>(c, 'launch');
+      c.start();
+      expect(c.state.status).to.equal('connecting');
+      const [info] = await subscribed;
+      expect(info.container_id.value).to.equal(record.containerId);
+      expect(c.state).to.deep.include({ status: 'subscribed', subscriptions: 1 });
+      const [launch] = await launched;
+      expect(launch.task_id.value).to.equal(task.task_id.value);
+      expect(c.state.unacknowledgedTasks).to.equal(1);
+
+      const acked = nextEvent<[{ value: string }, Buffer]>(c, 'acknowledged');
+      const uuid = c.update({ task_id: task.task_id, state: 'TASK_RUNNING', message: 'started' });
+      expect(uuid.length).to.equal(16);
+      expect(c.unacknowledgedUpdates.map((u) => u.state)).to.deep.equal(['TASK_RUNNING']);
+      const [ackedTask, ackedUuid] = await acked;
+      expect(ackedTask.value).to.equal(task.task_id.value);
+      expect(ackedUuid.equals(uuid)).to.equal(true);
+      expect(c.state).to.deep.include({ unacknowledgedUpdates: 0, unacknowledgedTasks: 0 });
+
+      const sent = agent.calls.find((call) => call.type === 'UPDATE')?.update?.status;
+      expect(sent?.source).to.equal('SOURCE_EXECUTOR');
+      expect(sent?.executor_id?.value).to.equal(EXECUTOR_ID);
+      expect(sent?.message).to.equal('started');
+      expect(Math.abs((sent?.timestamp ?? 0) - Date.now() / 1000)).to.be.lessThan(60);
+      await waitFor(() => statesOf(task.task_id.value).includes('TASK_RUNNING'), 5000, 'TASK_RUNNING at the scheduler');
+      expect(log.has('info', new RegExp(`executor ${EXECUTOR_ID} subscribed to the agent at ${agent.endpoint}$`))).to.equal(true);
+    });
+  }
+
+  it('an update made before start() goes out inside SUBSCRIBE; one made while it is under way goes out after SUBSCRIBED', async () => {
+    const { agent, task, record } = await setUp();
+    const c = client(agent);
+    const before = c.update({ task_id: task.task_id, state: 'TASK_STARTING' });
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    c.start(); // a second start() while connecting opens no second stream
+    const during = c.update({ task_id: task.task_id, state: 'TASK_RUNNING' });
+    await subscribed;
+    const inSubscribe = (record.lastSubscribe?.unacknowledged_updates ?? []).map((u) => uuidToString(u.status.uuid as Buffer));
+    expect(inSubscribe).to.deep.equal([uuidToString(before)]);
+    await waitFor(() => c.state.unacknowledgedUpdates === 0, 5000, 'both acknowledged');
+    const posted = agent.calls.filter((call) => call.type === 'UPDATE').map((call) => uuidToString(call.update?.status.uuid as Buffer));
+    expect(posted).to.deep.equal([uuidToString(during)]);
+    expect(record.subscribeCount).to.equal(1);
+    await waitFor(() => statesOf(task.task_id.value).length === 2, 5000, 'both updates at the scheduler');
+    expect(statesOf(task.task_id.value)).to.deep.equal(['TASK_STARTING', 'TASK_RUNNING']);
+  });
+
+  it('after an agent restart it resubscribes with every unacknowledged task and update, oldest first', async () => {
+    const { agent, task, record } = await setUp();
+    const c = client(agent);
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    agent.faults.dropExecutorUpdates = true; // answered 202, then lost: the client keeps them
+    const first = c.update({ task_id: task.task_id, state: 'TASK_RUNNING' });
+    const second = c.update({ task_id: task.task_id, state: 'TASK_FINISHED', data: Buffer.from('the partial sum') });
+    await waitFor(() => agent.droppedUpdates.length === 2, 5000, 'two dropped updates');
+    expect(c.state.unacknowledgedUpdates).to.equal(2);
+    agent.faults.dropExecutorUpdates = false;
+    const disconnected = nextEvent<[string]>(c, 'disconnected');
+    const again = nextEvent(c, 'subscribed');
+    await agent.restart();
+    const [reason] = await disconnected;
+    expect(reason).to.match(/^(the agent (closed the event stream|connection closed)|agent stream error: .+)$/);
+    expect(log.lines.some((l) => l.level === 'warn' && l.msg === `lost the agent: ${reason}`)).to.equal(true);
+    await again;
+    expect(c.state.subscriptions).to.equal(2);
+    expect(record.subscribeCount).to.equal(2);
+    const resent = record.lastSubscribe?.unacknowledged_updates ?? [];
+    expect(resent.map((u) => uuidToString(u.status.uuid as Buffer))).to.deep.equal([uuidToString(first), uuidToString(second)]);
+    expect(record.lastSubscribe?.unacknowledged_tasks?.map((t) => t.task_id.value)).to.deep.equal([task.task_id.value]);
+    expect(log.has('info', /subscribed to the agent at .* \(2 unacknowledged updates re-sent\)$/)).to.equal(true);
+    await waitFor(() => c.state.unacknowledgedUpdates === 0 && c.state.unacknowledgedTasks === 0, 5000, 'all acknowledged');
+    await waitFor(() => statesOf(task.task_id.value).includes('TASK_FINISHED'), 5000, 'TASK_FINISHED at the scheduler');
+    expect(updates.find((u) => u.state === 'TASK_FINISHED')?.data?.toString()).to.equal('the partial sum');
+  });
+
+  it('retries SUBSCRIBE with a backoff capped at MESOS_SUBSCRIPTION_BACKOFF_MAX, then gives up past the recovery timeout', async () => {
+    const { agent } = await setUp();
+    // An executor ID the agent does not know: every SUBSCRIBE is refused with its 400.
+    const c = client(agent, { executorId: 'nobody-launched-me', recoveryTimeoutMs: 700, subscriptionBackoffMaxMs: 80 });
+    const gaveUp = nextEvent<[string]>(c, 'give_up', 5000);
+    c.start();
+    const [reason] = await gaveUp;
+    expect(reason).to.match(/^agent unreachable for \d+ ms, past the recovery timeout of 700 ms \(agent answered SUBSCRIBE with HTTP 400 Executor cannot be found\)$/);
+    expect(c.state.status).to.equal('gave_up');
+    expect(log.has('error', /^giving up: agent unreachable/)).to.equal(true);
+    const delays = log.lines.filter((l) => l.level === 'debug').map((l) => /^resubscribing to the agent in (\d+) ms/.exec(l.msg)).filter((m) => m).map((m) => Number(m?.[1]));
+    expect(delays.length).to.be.greaterThan(3);
+    // The first from [10, 20] (the initial 20 ms), then the ceiling doubles to the 80 ms cap.
+    expect(delays[0]).to.be.within(10, 20);
+    expect(Math.max(...delays)).to.be.at.most(80);
+    // The last may be cut short by what is left of the recovery timeout.
+    expect(delays.slice(3, -1).every((d) => d >= 40)).to.equal(true);
+    const calls = agent.calls.filter((call) => call.executor_id.value === 'nobody-launched-me');
+    expect(calls.length).to.equal(delays.length + 1);
+    expect(calls.every((call) => call.type === 'SUBSCRIBE')).to.equal(true);
+  });
+
+  it('an agent down for longer than the recovery timeout ends in give_up; a stop() after that sends nothing', async () => {
+    const { agent } = await setUp();
+    const c = client(agent, { recoveryTimeoutMs: 300 });
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    const gaveUp = nextEvent<[string]>(c, 'give_up', 5000);
+    const restarted = agent.restart(1200);
+    const [reason] = await gaveUp;
+    expect(reason).to.match(/past the recovery timeout of 300 ms \(cannot reach the agent at 127\.0\.0\.1:\d+/);
+    await restarted;
+    const count = agent.calls.length;
+    await c.stop();
+    expect(c.state.status).to.equal('stopped');
+    expect(agent.calls.length).to.equal(count);
+  });
+
+  it('without checkpointing it gives up as soon as the agent goes away', async () => {
+    const { agent } = await setUp({}, false);
+    const c = client(agent, { checkpoint: false });
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    const gaveUp = nextEvent<[string]>(c, 'give_up', 5000);
+    await agent.restart();
+    const [reason] = await gaveUp;
+    expect(reason).to.match(/^lost the agent \(.*\) and the framework does not checkpoint$/);
+    expect(c.state.subscriptions).to.equal(1);
+  });
+
+  it('a stopped client does not resubscribe when the agent comes back', async () => {
+    const { agent, record } = await setUp();
+    const c = client(agent);
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    await c.stop();
+    c.start(); // stopped is final
+    await agent.restart();
+    expect(c.state).to.deep.include({ status: 'stopped', subscriptions: 1 });
+    expect(record.subscribeCount).to.equal(1);
+    expect(log.has('debug', /resubscribing/)).to.equal(false);
+  });
+
+  it('delivers KILL, framework messages both ways, and SHUTDOWN', async () => {
+    const { agent, offer, task } = await setUp();
+    const c = client(agent);
+    const launched = nextEvent(c, 'launch');
+    c.start();
+    await launched;
+    const killed = nextEvent<[{ value: string }]>(c, 'kill');
+    await scheduler?.kill(task.task_id, offer.agent_id);
+    const [killedId] = await killed;
+    expect(killedId.value).to.equal(task.task_id.value);
+
+    const fromScheduler = nextEvent<[Buffer]>(c, 'message');
+    await scheduler?.message(offer.agent_id, EXECUTOR_ID, Buffer.from('ping'));
+    const [data] = await fromScheduler;
+    expect(data.toString()).to.equal('ping');
+    const toScheduler = nextEvent<[SchedulerMessage]>(scheduler as SchedulerClient, 'message');
+    await c.message(Buffer.from('pong'));
+    const [msg] = await toScheduler;
+    expect(msg.data.toString()).to.equal('pong');
+    expect(msg.executor_id.value).to.equal(EXECUTOR_ID);
+
+    const shutdown = nextEvent(c, 'shutdown');
+    await scheduler?.shutdown(EXECUTOR_ID, offer.agent_id);
+    await shutdown;
+  });
+
+  it('a framework message the agent refuses is an error naming the call and the status', async () => {
+    const { agent } = await setUp();
+    const c = client(agent, { frameworkId: 'no-such-framework' });
+    let error: Error | undefined;
+    await c.message(Buffer.from('x')).catch((err: Error) => { error = err; });
+    expect(error?.message).to.equal('agent refused MESSAGE: HTTP 400 Framework cannot be found');
+  });
+});

@@ -70,7 +70,7 @@ describe('README figures match the code', () => {
 
   it('the status lines quoted (systemctl status, and inline) are the daemon\'s statusLine() for their figures', () => {
     const quoted = [...README.matchAll(/(?:Status: "|`)(π [^"`\n]+, local\[\d+\])["`]/g)].map((q) => q[1]);
-    expect(quoted.length, 'status lines in README').to.be.at.least(2);
+    expect(quoted.length, 'status lines in README').to.be.at.least(1);
     for (const line of quoted) {
       const m = one(/^π ([\d.]+) \((\d+) certified\), ([\d.]+)([kMGT]?) terms\/s, cpus ([\d.]+)\/(\d+), local\[(\d+)\]$/, line);
       const rate = Number(m[3]) * { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[4] as '' | 'k' | 'M' | 'G' | 'T'];

@@ -344,12 +344,10 @@ describe('pi-mesos under a real systemd (bookworm, systemd-nspawn)', function ()
       const m = messages(c.journal(cursor).entries).join('\n');
       return /status=216\/GROUP/.test(m) ? m : undefined;
     });
+    // systemd's own words ("Failed to determine supplementary groups"), where present, precede it.
+    // Tried and dropped: an ExecStartPre=+ check that would say it in plain words never printed
+    // (systemd resolves SupplementaryGroups= for every command of the unit, "+" or not).
     expect(text).to.match(/status=216\/GROUP/);
-    // The unit's ExecStartPre says why in plain words, at err, before systemd's bare status.
-    const reason = c.journal(cursor).entries.find((e) => /the group i2c does not exist on this system/.test(String(e.MESSAGE)));
-    expect(reason, 'the plain-words reason in the journal').to.not.equal(undefined);
-    expect(reason!.PRIORITY).to.equal('3');
-    expect(c.ok('journalctl -u pi-mesos -p err --no-pager -o cat')).to.include('create it with groupadd --system i2c');
     c.ok('groupadd --system i2c && systemctl reset-failed pi-mesos && systemctl start pi-mesos');
     tally.starts++;
   });

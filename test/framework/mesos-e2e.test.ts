@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { startDaemon } from '../support/daemon-process';
 import { daemonArgs, expectExactRun, PiTestBed, readFrameworkState, startPiTestBed } from '../support/pi-cluster';
 import { waitFor } from '../support/wait';
@@ -35,6 +37,36 @@ describe('pi framework on Mesos, end to end', function () {
     expect(offerLines.length, offerLines.join('\n')).to.be.at.most(2);
     // Each offer, used or declined, is one debug line.
     expect(d.output().split('\n').filter((l) => /DEBUG.*(declining offer|launched \d+ tasks on)/.test(l)).length).to.be.greaterThan(0);
+  });
+
+  it('sends its executor settings as defaults: an agent without its own takes them, an agent with its own keeps them', async () => {
+    // Agent 1 sets nothing (its --executor_environment_variables are empty, as Mesos' default);
+    // agent 2 sets both, as an admin tuning one Pi would.
+    bed = await startPiTestBed({}, [
+      { cpus: 1, mem: 512, duty: 1, env: { PI_MESOS_EXECUTOR_DUTY: '', PI_MESOS_EXECUTOR_IDLE_SECONDS: '' } },
+      { cpus: 1, mem: 512, duty: 0.5, env: { PI_MESOS_EXECUTOR_IDLE_SECONDS: '2' } },
+    ]);
+    const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, 2 ** 28, ['--executor-duty', '0.75', '--executor-idle-seconds', '7']));
+    const end = await d.exited;
+    expect(end.code, d.output()).to.equal(0);
+    await expectExactRun(bed.stateDir, 2 ** 28);
+    const startLines = (agentIndex: number): string[] => {
+      const found: string[] = [];
+      const walk = (dir: string): void => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (e.name === 'stderr') found.push(...fs.readFileSync(p, 'utf8').split('\n').filter((l) => /pi-mesos-executor .* idle exit/.test(l)));
+        }
+      };
+      walk(bed.agents[agentIndex].workDir);
+      return found;
+    };
+    const [own, tuned] = [startLines(0), startLines(1)];
+    expect(own.length, 'executors started on agent 1').to.be.greaterThan(0);
+    expect(tuned.length, 'executors started on agent 2').to.be.greaterThan(0);
+    for (const l of own) expect(l).to.match(/, idle exit 7 s, duty 0\.75$/);
+    for (const l of tuned) expect(l).to.match(/, idle exit 2 s, duty 0\.5$/);
   });
 
   it('survives kill -9 of the daemon: resubscribes with the same framework ID and counts every range once', async () => {

@@ -1,7 +1,7 @@
 // The daemon on a real Mesos 1.12 cluster of its own (../shared/real-mesos), as a cluster admin
 // sets one up: static reservations and --role, an agent whose executor environment has no node,
-// the default fetch executor and task user, a daemon restarted with another executor URL while
-// its old executors live, an agent killed and restarted on its work directory, and a master
+// the default fetch executor and task user, a daemon restarted with another executor URL and then
+// another executor kind while its old executors live, an agent killed and restarted on its work directory, and a master
 // restarted while registered in a real ZooKeeper. Every run ends with the exact sum of [0, N):
 // nothing lost, nothing counted twice.
 import { expect } from 'chai';
@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { exitOf, killAll, RunningDaemon, startDaemon } from '../support/daemon-process';
 import { RealCluster, realMesosUnavailableReason, startRealCluster } from '../support/mesos/real-cluster';
-import { expectExactRun, readFrameworkState } from '../support/pi-cluster';
+import { expectExactRun, readFrameworkState, writeExecutorLauncher } from '../support/pi-cluster';
 import { httpGet } from '../support/http-get';
 import { waitFor } from '../support/wait';
 import { startZooKeeper, ZooKeeperServer, zooKeeperUnavailableReason } from '../support/zookeeper';
@@ -102,24 +102,41 @@ describe(`pi-mesos on a real Mesos cluster of its own (${UNAVAILABLE ? `skipped:
       await tearDown(cluster.master);
     });
 
-    it('after a restart with another executor URL, leaves the old executors to finish their tasks and starts new ones', async () => {
+    it('after restarts with another executor URL, then another kind, leaves the old executors to finish their tasks and starts new ones', async () => {
       const a = args(cluster.master, ['--executor-node', process.execPath]);
+      const executorsOf = (d: RunningDaemon): string[] => [...d.output().matchAll(/executor (pi-mesos-executor-[0-9a-f]+), new/g)].map((m) => m[1]);
+      /** Runs `d` until it has ranges in flight past `prefix`, then kills it as kill -9 would. */
+      async function killMidRun(d: RunningDaemon, prefix: number): Promise<number> {
+        let reached = 0;
+        await waitFor(async () => {
+          const s = await readFrameworkState(stateDir());
+          reached = s?.ledger.prefixEnd ?? 0;
+          return Boolean(s?.frameworkId && s.ledger.inFlight.length > 0 && reached > prefix);
+        }, RUN_TIMEOUT_MS, `tasks in flight\n${d.output().slice(-4000)}`);
+        d.child.kill('SIGKILL');
+        await d.exited;
+        return reached;
+      }
       const first = run(a);
-      await waitFor(async () => {
-        const s = await readFrameworkState(stateDir());
-        return s?.frameworkId && s.ledger.inFlight.length > 0 && s.ledger.prefixEnd > 0;
-      }, RUN_TIMEOUT_MS, `tasks in flight\n${first.output().slice(-4000)}`);
-      first.child.kill('SIGKILL');
-      await first.exited;
-      const oldExecutors = new Set([...first.output().matchAll(/executor (pi-mesos-executor-[0-9a-f]+), new/g)].map((m) => m[1]));
-      expect(oldExecutors.size).to.be.greaterThan(0);
+      const prefix = await killMidRun(first, 0);
+      const seen = new Set(executorsOf(first));
+      expect(seen.size).to.be.greaterThan(0);
       // --http 127.0.0.1:0 binds another port: another bundle URL, so another ExecutorInfo.
       const second = run(a);
-      expect(await exitOfRun(second), second.output()).to.equal(0);
-      const newExecutors = [...second.output().matchAll(/executor (pi-mesos-executor-[0-9a-f]+), new/g)].map((m) => m[1]);
-      expect(newExecutors.length).to.be.greaterThan(0);
-      for (const id of newExecutors) expect(oldExecutors.has(id)).to.equal(false);
-      expect(second.output()).to.not.match(/not compatible with existing ExecutorInfo/);
+      await killMidRun(second, prefix);
+      const byUrl = executorsOf(second);
+      expect(byUrl.length).to.be.greaterThan(0);
+      for (const id of byUrl) expect(seen.has(id), `${id} reused after the URL changed`).to.equal(false);
+      for (const id of byUrl) seen.add(id);
+      // Then a preinstalled command instead of the fetched bundle, while both earlier sets may live.
+      const launcher = await writeExecutorLauncher(dir);
+      await fs.chmod(dir, 0o755); // the executor runs as nobody
+      const third = run(args(cluster.master, ['--executor', `command:${launcher}`]));
+      expect(await exitOfRun(third), third.output()).to.equal(0);
+      const byKind = executorsOf(third);
+      expect(byKind.length).to.be.greaterThan(0);
+      for (const id of byKind) expect(seen.has(id), `${id} reused after the kind changed`).to.equal(false);
+      for (const d of [second, third]) expect(d.output()).to.not.match(/not compatible with existing ExecutorInfo/);
       await expectExactRun(stateDir(), MAX);
       await tearDown(cluster.master);
     });

@@ -38,7 +38,8 @@ class RawScheduler {
 
   constructor(readonly master: string) {}
 
-  subscribe(info: Json): Promise<void> {
+  /** SUBSCRIBE with `info`; with `frameworkId`, as the same framework coming back (failover). */
+  subscribe(info: Json, frameworkId?: string): Promise<void> {
     const [host, port] = this.master.split(':');
     return new Promise((resolve, reject) => {
       this.req = http.request({
@@ -69,7 +70,8 @@ class RawScheduler {
         });
       });
       this.req.on('error', () => undefined);
-      this.req.end(JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: info } }));
+      const id = frameworkId ? { value: frameworkId } : undefined;
+      this.req.end(JSON.stringify({ type: 'SUBSCRIBE', framework_id: id, subscribe: { framework_info: { ...info, id } } }));
     });
   }
 
@@ -269,11 +271,38 @@ async function script(target: Target): Promise<Transcript> {
     await new Promise((res) => setTimeout(res, 2500));
     t.suppressed = [sup.status, s.events.filter((e) => e.type === 'OFFERS').length];
     await s.call({ type: 'REVIVE' });
-    t.revivedAll = !!(await s.offer(10000));
+    offer = await s.offer(10000);
+    t.revivedAll = !!offer;
+
+    // User switching: a task user other than the framework's runs its executor as that user.
+    const asNobody = task(offer, 'diff-nobody', [carve(offer, 'cpus', 'pi', 0.5), carve(offer, 'mem', 'pi', 64)],
+      executorInfo('diff-exec-nobody', { command: { value: process.execPath, arguments: ['node', TEST_EXECUTOR], shell: false, user: 'nobody' } }),
+      { mode: 'env' });
+    r = await s.call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [asNobody] } }], filters: { refuse_seconds: 0 } } });
+    const nobodyStates = await s.taskStates('diff-nobody', 60000);
+    const nobodyEnv = JSON.parse(Buffer.from(nobodyStates[nobodyStates.length - 1].data ?? '', 'base64').toString('utf8') || '{}') as Json;
+    t.userSwitch = [r.status, states(nobodyStates), nobodyEnv.uid];
+
+    // An update left unacknowledged is delivered again, same uuid, to the framework that comes back
+    // on a new stream (the agent retries it until acknowledged).
+    offer = await s.offer();
+    const held = task(offer, 'diff-held', [carve(offer, 'cpus', 'pi', 0.5), carve(offer, 'mem', 'pi', 64)], executorInfo('diff-exec'), { mode: 'run' });
+    r = await s.call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [held] } }], filters: { refuse_seconds: 0 } } });
+    const first = (await s.next((e) => e.type === 'UPDATE' && e.update.status.task_id.value === 'diff-held', 30000, 'the first update of diff-held')).update.status;
+    s.close();
+    const back = new RawScheduler(m);
+    await back.subscribe(FW_INFO('pi-mesos differential'), s.frameworkId);
+    const again = (await back.next((e) => e.type === 'UPDATE' && e.update.status.task_id.value === 'diff-held', 60000, 'diff-held again')).update.status;
+    t.redelivered = [r.status, back.frameworkId === s.frameworkId, first.state, again.state, again.uuid === first.uuid];
+    await back.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: again.agent_id, task_id: again.task_id, uuid: again.uuid } });
+    const kill = await back.call({ type: 'KILL', kill: { task_id: { value: 'diff-held' }, agent_id: again.agent_id } });
+    const killed = await back.taskStates('diff-held', 30000);
+    t.killHeld = [kill.status, states(killed)];
 
     // Teardown: 202, then the framework is unknown.
-    const down = await s.call({ type: 'TEARDOWN' });
-    const after = await s.call({ type: 'REVIVE' });
+    const down = await back.call({ type: 'TEARDOWN' });
+    const after = await back.call({ type: 'REVIVE' });
+    back.close();
     t.teardown = [down.status, after.status, after.body];
   } finally {
     s.close();

@@ -122,6 +122,47 @@ describe('test double: Mesos rules', function () {
     await waitFor(() => failures.length > 0, 5000, 'FAILURE');
   });
 
+  for (const partitionAware of [false, true]) {
+    it(`a task for an executor that is terminating is never launched: ${partitionAware ? 'TASK_DROPPED' : 'TASK_LOST'} "Executor terminating" from the agent`, async () => {
+      cluster = fastCluster();
+      await cluster.start();
+      // The executor ignores SHUTDOWN: it stays terminating until this grace period ends.
+      const agent = await cluster.addAgent({ cpus: 2, mem: 1024, executorShutdownGracePeriodMs: 30_000 });
+      offers = [];
+      updates = [];
+      const c = fastClient(cluster.masterSpec, { framework: {
+        user: 'nobody', name: 'double rules', failover_timeout: 60, checkpoint: true,
+        capabilities: partitionAware ? [{ type: 'PARTITION_AWARE' }] : [],
+      } });
+      client = c;
+      c.on('offers', (o: Offer[]) => offers.push(...o));
+      c.on('update', (s: TaskStatus) => {
+        updates.push(s);
+        if (s.uuid) void c.acknowledge(s).catch(() => undefined);
+      });
+      c.start();
+      await waitFor(() => offers.length > 0, 5000, 'an offer');
+      const first = testTask(offers[0], { mode: 'run', ignoreShutdown: true });
+      await c.launch([offers[0].id], [first], { refuse_seconds: 0 }); // the rest is offered again at once
+      await waitFor(() => updates.some((u) => u.task_id.value === first.task_id.value && u.state === 'TASK_RUNNING'), 8000, 'the first task running');
+      await waitFor(() => offers.length > 1, 5000, 'an offer of the rest');
+      const rest = offers[offers.length - 1];
+      await c.shutdown('test-executor', rest.agent_id);
+      const second = testTask(rest, { mode: 'finish' });
+      await c.launch([rest.id], [second]);
+      await waitFor(() => updates.some((u) => u.task_id.value === second.task_id.value), 8000, 'the second task\'s update');
+      const u = updates.find((x) => x.task_id.value === second.task_id.value) as TaskStatus;
+      expect(u).to.include({
+        state: partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Executor terminating',
+      });
+      expect(u.executor_id).to.equal(undefined);
+      expect(updates.filter((x) => x.task_id.value === second.task_id.value)).to.have.length(1);
+      // Not the grace period: the executor goes now.
+      const pid = [...agent.executors.values()][0]?.process?.pid;
+      if (pid) process.kill(-pid, 'SIGKILL');
+    });
+  }
+
   it('builds the executor environment from scratch: agent variables, MESOS_*, default PATH; nothing inherited', async () => {
     process.env.PI_MESOS_DOUBLE_LEAK = 'leak';
     try {

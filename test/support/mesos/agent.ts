@@ -228,7 +228,15 @@ export class TestAgent {
   launch(frameworkInfo: FrameworkInfo, executorInfo: ExecutorInfo, task: TaskInfo): void {
     const frameworkId = frameworkInfo.id?.value as string;
     const key = `${frameworkId}/${executorInfo.executor_id.value}`;
-    const e = this.executors.get(key) ?? this.startExecutor(frameworkInfo, executorInfo, task);
+    const running = this.executors.get(key);
+    if (running?.shuttingDown) {
+      // slave.cpp Slave::__run, executor TERMINATING: the task is never launched. TASK_DROPPED for
+      // a partition-aware framework, else TASK_LOST; no executor_id in the update.
+      const partitionAware = (frameworkInfo.capabilities ?? []).some((c) => c.type === 'PARTITION_AWARE');
+      this.agentUpdate(frameworkId, task, partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_EXECUTOR_TERMINATED', 'Executor terminating');
+      return;
+    }
+    const e = running ?? this.startExecutor(frameworkInfo, executorInfo, task);
     if (!e) return;
     if (e.stream && !e.stream.closed) this.sendLaunch(e, task);
     else e.queued.push(task);

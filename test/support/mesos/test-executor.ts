@@ -2,6 +2,8 @@
 // JSON instruction: {"mode":"finish","result":"<text>","delayMs":N} (RUNNING, then FINISHED with
 // data = result), {"mode":"run"} (RUNNING until killed), {"mode":"fail"}, {"mode":"exit","code":N}
 // (RUNNING, then the process exits), {"mode":"env"} (FINISHED with data = its environment's names, PATH, uid). MESSAGE events are echoed back with "echo:" in front.
+// With "ignoreShutdown": true in any task, SHUTDOWN is ignored: the executor stays in the agent's
+// terminating state until the agent kills it after its grace period.
 import { ExecutorClient } from '../../../src/mesos/executor';
 import type { Logger } from '../../../src/common/logger';
 import type { TaskInfo } from '../../../src/mesos/types';
@@ -14,7 +16,7 @@ const stderrLogger: Logger = {
   debug: (m) => process.stderr.write(`D ${m}\n`),
 };
 
-interface Instruction { mode?: string; result?: string; delayMs?: number; code?: number }
+interface Instruction { mode?: string; result?: string; delayMs?: number; code?: number; ignoreShutdown?: boolean }
 
 const client = new ExecutorClient({
   logger: stderrLogger,
@@ -22,6 +24,7 @@ const client = new ExecutorClient({
   encoding: process.env.TEST_EXECUTOR_ENCODING === 'json' ? 'json' : 'protobuf',
 });
 const running = new Map<string, TaskInfo>();
+let ignoreShutdown = false;
 const timers = new Map<string, NodeJS.Timeout>();
 
 function instruction(task: TaskInfo): Instruction {
@@ -35,6 +38,7 @@ function instruction(task: TaskInfo): Instruction {
 client.on('launch', (task) => {
   const id = task.task_id.value;
   const what = instruction(task);
+  if (what.ignoreShutdown) ignoreShutdown = true;
   if (what.mode === 'env') {
     // What the agent gave us: variable names, PATH and our uid (for the differential test).
     const env = { names: Object.keys(process.env).sort(), PATH: process.env.PATH, uid: process.getuid?.() };
@@ -83,7 +87,7 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
-client.on('shutdown', () => void shutdown(0));
+client.on('shutdown', () => { if (!ignoreShutdown) void shutdown(0); });
 client.on('give_up', () => process.exit(2));
 process.on('SIGTERM', () => void shutdown(0));
 client.start();

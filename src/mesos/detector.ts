@@ -25,6 +25,13 @@ export abstract class MasterDetector extends TypedEmitter<MasterDetectorEvents> 
   abstract candidates(): string[];
   /** Tells the detector that a master named `url` as the leader (a 307). */
   noteLeader(_url: string): void {}
+  /**
+   * Why no leader can be known now, when the detector knows (e.g. "ZooKeeper at zk1:2181 does
+   * not answer"); the detector has logged it itself. Undefined otherwise.
+   */
+  get problem(): string | undefined {
+    return undefined;
+  }
   start(): void {}
   async stop(): Promise<void> {}
 }
@@ -160,6 +167,10 @@ export class ZooKeeperMasterDetector extends MasterDetector {
 
   get currentLeader(): string | null {
     return this.leader;
+  }
+
+  override get problem(): string | undefined {
+    return this.saidUnreachable ? `ZooKeeper at ${this.options.servers} does not answer` : undefined;
   }
 
   override start(): void {

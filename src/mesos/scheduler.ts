@@ -301,6 +301,13 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     try {
       const candidates = this.detector.candidates();
       if (candidates.length === 0) {
+        const problem = this.detector.problem;
+        if (problem) {
+          // The detector has said it (once, then rate-limited): the retries only keep it as the
+          // reason (STATUS line, state), instead of "no leading master known yet" at every attempt.
+          this.failAttempt(problem, 'debug');
+          return;
+        }
         // At start ZooKeeper has usually just not answered yet: that is not worth a warning.
         const first = this.snapshot.subscriptions === 0 && this.snapshot.failedAttempts === 0;
         this.failAttempt(`no leading master known yet (${this.detector.description})`, first ? 'info' : 'warn');
@@ -603,7 +610,7 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     this.reconnectSoon(delayMs ?? this.backoff.next(), reason);
   }
 
-  private failAttempt(reason: string, level: 'info' | 'warn' = 'warn'): void {
+  private failAttempt(reason: string, level: 'debug' | 'info' | 'warn' = 'warn'): void {
     this.snapshot.failedAttempts++;
     this.snapshot.lastError = reason;
     this.logger[level](`cannot subscribe to Mesos (${reason})`);

@@ -15,6 +15,7 @@ import { daemonMetricFamilies, formatMetrics } from '../../src/daemon/http-serve
 import { LocalBackend } from '../../src/framework/local-backend';
 import { PiFramework } from '../../src/framework/pi-framework';
 import { ZooKeeperMasterDetector } from '../../src/mesos/detector';
+import { SchedulerClient } from '../../src/mesos/scheduler';
 import { scaleFor } from '../../src/pi/precision';
 import { waitFor } from './support/wait';
 
@@ -212,12 +213,26 @@ describe("the operator's day (issue 11)", function () {
     server.close();
     const logger = capture();
     const zk = new ZooKeeperMasterDetector({ servers: `127.0.0.1:${port}`, path: '/mesos', logger, unreachableWarnMs: 50 });
+    // The scheduler on that detector: what its retries say, and the reason it keeps for STATUS.
+    const client = new SchedulerClient({
+      master: zk, framework: { user: 'nobody', name: 'opday 10' }, backoff: { initialMs: 20, maxMs: 40 }, logger,
+    });
+    const reasons: string[] = [];
+    client.on('reconnecting', (_ms, reason) => reasons.push(reason));
     zk.start();
+    client.start();
     try {
       await waitFor(() => logger.lines.some((l) => /does not answer/.test(l)), 10_000, 'the warning');
       expect(logger.lines.find((l) => /does not answer/.test(l))).to.equal(
         `warn ZooKeeper at 127.0.0.1:${port} does not answer, so no Mesos master can be found (zk://127.0.0.1:${port}/mesos); still trying`);
+      const said = logger.lines.length;
+      await waitFor(() => reasons.slice(-3).length === 3 && reasons.slice(-3).every((r) => r === `ZooKeeper at 127.0.0.1:${port} does not answer`), 10_000, 'retries naming ZooKeeper');
+      expect(client.state.lastError).to.equal(`ZooKeeper at 127.0.0.1:${port} does not answer`);
+      const after = logger.lines.slice(said);
+      expect(after.filter((l) => /^(info|warn) .*no leading master known yet/.test(l)), 'no "no leading master" once ZooKeeper is named').to.deep.equal([]);
+      expect(after.some((l) => l === `debug cannot subscribe to Mesos (ZooKeeper at 127.0.0.1:${port} does not answer)`)).to.equal(true);
     } finally {
+      await client.stop();
       await zk.stop();
     }
   });

@@ -3,10 +3,13 @@
 // same MESOS_* identity, as the real executor would. So the client's code runs where the tests (and
 // mutation testing) can see it, while every call still meets the agent's own validation.
 import { expect } from 'chai';
+import * as http from 'http';
 import { MemoryLogger } from '../../src/common/logger';
+import { executorEventCodec } from '../../src/mesos/codec';
+import { encodeRecord } from '../../src/mesos/recordio';
 import { ExecutorClient, ExecutorEnvironment, readExecutorEnvironment } from '../../src/mesos/executor';
 import { SchedulerClient } from '../../src/mesos/scheduler';
-import type { ExecutorInfo, Offer, SchedulerMessage, TaskInfo, TaskStatus } from '../../src/mesos/types';
+import type { ExecutorEvent, ExecutorInfo, Offer, SchedulerMessage, TaskInfo, TaskStatus } from '../../src/mesos/types';
 import { uuidToString } from '../../src/mesos/uuid';
 import type { AgentExecutor, TestAgent } from '../support/mesos/agent';
 import { TestMesosCluster } from '../support/mesos/cluster';
@@ -273,4 +276,157 @@ describe('ExecutorClient in this process, against the test agent', function () {
     await c.message(Buffer.from('x')).catch((err: Error) => { error = err; });
     expect(error?.message).to.equal('agent refused MESSAGE: HTTP 400 Framework cannot be found');
   });
+});
+
+// Answers no agent gives on demand (events it never sends to this executor, a broken stream, a
+// listener that throws, a refusal with a long body), from a scripted endpoint on loopback.
+describe('ExecutorClient against a scripted agent endpoint', function () {
+  this.timeout(10000);
+  let server: http.Server | undefined;
+  let executor: ExecutorClient | undefined;
+  let log: MemoryLogger;
+  const seen: { headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
+
+  afterEach(async () => {
+    await executor?.stop();
+    executor = undefined;
+    server?.closeAllConnections();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server = undefined;
+    seen.splice(0);
+  });
+
+  async function agent(answer: (res: http.ServerResponse, n: number) => void): Promise<string> {
+    let n = 0;
+    server = http.createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(parts) });
+        answer(res, n++);
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    return `127.0.0.1:${(server?.address() as { port: number }).port}`;
+  }
+
+  function client(endpoint: string, extra: Partial<ExecutorEnvironment> = {}): ExecutorClient {
+    log = new MemoryLogger();
+    executor = new ExecutorClient({
+      environment: { ...readExecutorEnvironment({ MESOS_FRAMEWORK_ID: 'fw', MESOS_EXECUTOR_ID: 'ex', MESOS_AGENT_ENDPOINT: endpoint, MESOS_CHECKPOINT: '1' }), ...extra },
+      logger: log, backoffInitialMs: 20, encoding: 'json',
+    });
+    return executor;
+  }
+
+  const record = (event: ExecutorEvent): Buffer => encodeRecord(executorEventCodec.encode(event, 'json'));
+  const SUBSCRIBED: ExecutorEvent = {
+    type: 'SUBSCRIBED',
+    subscribed: {
+      executor_info: { executor_id: { value: 'ex' }, command: { value: 'x' } },
+      framework_info: { user: 'nobody', name: 'fw' },
+      agent_info: { hostname: 'a', resources: [] },
+      container_id: { value: 'c' },
+    },
+  };
+
+  it('calls carry the bearer token and the media types; 200 and 202 are success, any other status an error with its words', async () => {
+    const long = 'x'.repeat(400);
+    const answers: [number, string][] = [[202, ''], [200, ''], [403, ''], [500, long]];
+    const endpoint = await agent((res, n) => { res.writeHead(answers[n][0]); res.end(answers[n][1]); });
+    const c = client(endpoint, { authenticationToken: 'the-token' });
+    await c.message(Buffer.from('a'));
+    await c.message(Buffer.from('b'));
+    const refusals: string[] = [];
+    await c.message(Buffer.from('c')).catch((e: Error) => refusals.push(e.message));
+    await c.message(Buffer.from('d')).catch((e: Error) => refusals.push(e.message));
+    expect(refusals).to.deep.equal(['agent refused MESSAGE: HTTP 403', `agent refused MESSAGE: HTTP 500 ${'x'.repeat(300)}`]);
+    expect(seen[0].headers).to.include({ authorization: 'Bearer the-token', 'content-type': 'application/json', accept: 'application/json' });
+    expect(JSON.parse(seen[0].body.toString())).to.deep.include({ type: 'MESSAGE', executor_id: { value: 'ex' }, framework_id: { value: 'fw' } });
+  });
+
+  it('a refused SUBSCRIBE is retried, its reason the status and at most 200 characters of the body', async () => {
+    const endpoint = await agent((res, n) => { res.writeHead(503); res.end(n === 0 ? '' : 'y'.repeat(300)); });
+    const c = client(endpoint);
+    c.start();
+    await waitFor(() => log.lines.filter((l) => /^resubscribing/.test(l.msg)).length >= 2, 5000, 'two retries');
+    const reasons = log.lines.filter((l) => l.level === 'debug').map((l) => /^resubscribing to the agent in \d+ ms \((.*)\)$/.exec(l.msg)?.[1]).filter(Boolean);
+    expect(reasons[0]).to.equal('agent answered SUBSCRIBE with HTTP 503');
+    expect(reasons[1]).to.equal(`agent answered SUBSCRIBE with HTTP 503 ${'y'.repeat(200)}`);
+  });
+
+  it('passes on LAUNCH_GROUP, HEARTBEAT and ERROR, ignores an event type it does not know, and survives a listener that throws', async () => {
+    const endpoint = await agent((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const task = (id: string): TaskInfo => ({ name: id, task_id: { value: id }, agent_id: { value: 'a' }, resources: [] });
+      for (const e of [
+        SUBSCRIBED,
+        { type: 'LAUNCH', launch: { task: task('t0') } },
+        { type: 'LAUNCH_GROUP', launch_group: { executor: { executor_id: { value: 'ex' } }, task_group: { tasks: [task('t1'), task('t2')] } } },
+        { type: 'HEARTBEAT' },
+        { type: 'UNKNOWN' },
+        { type: 'ERROR', error: { message: 'the agent is unhappy' } },
+      ] as ExecutorEvent[]) res.write(record(e));
+    });
+    const c = client(endpoint);
+    const groups: string[][] = [];
+    let heartbeats = 0;
+    const errors: string[] = [];
+    c.on('launch', () => { throw new Error('a listener bug'); });
+    c.on('launch_group', (g) => groups.push((g.tasks ?? []).map((t) => t.task_id.value)));
+    c.on('heartbeat', () => heartbeats++);
+    c.on('mesos_error', (m) => errors.push(m));
+    c.start();
+    await waitFor(() => errors.length > 0, 5000, 'the ERROR event');
+    expect(groups).to.deep.equal([['t1', 't2']]);
+    expect(heartbeats).to.equal(1);
+    expect(errors).to.deep.equal(['the agent is unhappy']);
+    expect(c.state).to.deep.include({ status: 'subscribed', unacknowledgedTasks: 3 });
+    expect(log.has('error', /^a listener of the LAUNCH event threw: a listener bug$/)).to.equal(true);
+    expect(log.has('error', /^the agent sent ERROR: the agent is unhappy$/)).to.equal(true);
+    expect(log.has('debug', /^ignoring executor event UNKNOWN$/)).to.equal(true);
+  });
+
+  it('stop() ends the stream for good: its close is no lost agent and brings no resubscription', async () => {
+    let closed: Promise<void> | undefined;
+    const endpoint = await agent((res) => {
+      closed = new Promise((r) => res.socket?.once('close', () => r()));
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(record(SUBSCRIBED));
+    });
+    const c = client(endpoint);
+    let lost = 0;
+    c.on('disconnected', () => lost++);
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    await c.stop();
+    // The agent saw the connection go: the client's own close event came before.
+    await closed;
+    expect(c.state.status).to.equal('stopped');
+    expect(lost).to.equal(0);
+    expect(log.lines.filter((l) => /lost the agent|resubscribing/.test(l.msg))).to.deep.equal([]);
+    expect(seen).to.have.length(1);
+  });
+
+  for (const [what, bytes, logged] of [
+    ['bytes that are not RecordIO', Buffer.from('<html>502 Bad Gateway</html>\n'), /^malformed event stream from the agent: /],
+    ['a record that is not an event', encodeRecord(Buffer.from('{"type": 12')), /^undecodable event from the agent: /],
+  ] as const) {
+    it(`${what} on the stream: logged, the stream dropped, and it subscribes again`, async () => {
+      const endpoint = await agent((res, n) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(record(SUBSCRIBED));
+        if (n === 0) res.write(bytes);
+      });
+      const c = client(endpoint);
+      const lost = nextEvent<[string]>(c, 'disconnected');
+      c.start();
+      const [reason] = await lost;
+      expect(log.lines.some((l) => l.level === 'error' && logged.test(l.msg))).to.equal(true);
+      expect(log.lines.find((l) => l.level === 'warn')?.msg).to.equal(`lost the agent: ${reason}`);
+      await waitFor(() => c.state.subscriptions === 2, 5000, 'the second subscription');
+      expect(seen).to.have.length(2);
+    });
+  }
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseMesosDuration } from '../../src/mesos/duration';
-import { readExecutorEnvironment } from '../../src/mesos/executor';
+import { EXECUTOR_PATH, ExecutorClient, readExecutorEnvironment } from '../../src/mesos/executor';
 import { SchedulerClient } from '../../src/mesos/scheduler';
 import type { Offer, SchedulerFailure, SchedulerMessage, TaskStatus } from '../../src/mesos/types';
 import { TestAgent } from '../support/mesos/agent';
@@ -22,6 +22,26 @@ describe('executor environment', () => {
       recoveryTimeoutMs: 900_000, subscriptionBackoffMaxMs: 250, shutdownGracePeriodMs: 5000, sandbox: '/sb', scheme: 'http',
     });
     expect(readExecutorEnvironment({ MESOS_FRAMEWORK_ID: 'f', MESOS_EXECUTOR_ID: 'e', MESOS_AGENT_ENDPOINT: 'a:1', MESOS_CHECKPOINT: '0' }).checkpoint).to.equal(false);
+  });
+
+  it('reads checkpointing and TLS as the agent writes them, and leaves unset what is unset', () => {
+    const base = { MESOS_FRAMEWORK_ID: 'f', MESOS_EXECUTOR_ID: 'e', MESOS_AGENT_ENDPOINT: 'a:1' };
+    for (const [value, on] of [['1', true], ['true', true], ['TRUE', true], ['0', false], ['false', false], ['', false]] as const) {
+      expect(readExecutorEnvironment({ ...base, MESOS_CHECKPOINT: value }).checkpoint, `MESOS_CHECKPOINT=${value}`).to.equal(on);
+      expect(readExecutorEnvironment({ ...base, MESOS_SSL_ENABLED: value }).scheme, `MESOS_SSL_ENABLED=${value}`).to.equal(on ? 'https' : 'http');
+    }
+    expect(readExecutorEnvironment({ ...base, LIBPROCESS_SSL_ENABLED: 'true' }).scheme).to.equal('https');
+    const bare = readExecutorEnvironment(base);
+    expect(bare).to.deep.include({ checkpoint: false, scheme: 'http', recoveryTimeoutMs: 900_000, subscriptionBackoffMaxMs: 2000 });
+    expect(bare.shutdownGracePeriodMs).to.equal(undefined);
+    expect(bare.authenticationToken).to.equal(undefined);
+    expect(readExecutorEnvironment({ ...base, MESOS_EXECUTOR_AUTHENTICATION_TOKEN: '' }).authenticationToken).to.equal(undefined);
+    expect(readExecutorEnvironment({ ...base, MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'tok' }).authenticationToken).to.equal('tok');
+    expect(readExecutorEnvironment({ ...base, MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '3secs' }).shutdownGracePeriodMs).to.equal(3000);
+    expect(() => readExecutorEnvironment({ ...base, MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: 'later' })).to.throw(/^MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: /);
+    // The client reads process.env, or the environment it is given.
+    expect(new ExecutorClient({ env: { ...base, MESOS_AGENT_ENDPOINT: 'agent-7:5051' } }).environment.agentEndpoint).to.equal('agent-7:5051');
+    expect(EXECUTOR_PATH).to.equal('/api/v1/executor');
   });
 
   it('names the missing variable and rejects a bad duration', () => {

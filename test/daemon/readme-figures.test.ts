@@ -68,7 +68,7 @@ describe('README figures match the code', () => {
     expect(`${m![1]} ${m![2]}`).to.equal(`${score[1]} ${score[2]}`);
   });
 
-  it('the status lines quoted (systemctl status, and inline) are the daemon\'s statusLine() for their figures', () => {
+  it('the status lines quoted (in the systemctl status capture, and any inline) are the daemon\'s statusLine() for their figures', () => {
     const quoted = [...README.matchAll(/(?:Status: "|`)(π [^"`\n]+, local\[\d+\])["`]/g)].map((q) => q[1]);
     expect(quoted.length, 'status lines in README').to.be.at.least(1);
     for (const line of quoted) {

@@ -40,10 +40,10 @@ describe('pi framework on Mesos, end to end', function () {
   });
 
   it('sends its executor settings as defaults: an agent without its own takes them, an agent with its own keeps them', async () => {
-    // Agent 1 sets nothing (its --executor_environment_variables are empty, as Mesos' default);
-    // agent 2 sets both, as an admin tuning one Pi would.
+    // Agent 1 sets neither (no --executor_environment_variables, Mesos' default: the executor's
+    // environment has no such variable at all); agent 2 sets one, as an admin tuning one Pi would.
     bed = await startPiTestBed({}, [
-      { cpus: 1, mem: 512, duty: 1, env: { PI_MESOS_EXECUTOR_DUTY: '', PI_MESOS_EXECUTOR_IDLE_SECONDS: '' } },
+      { cpus: 1, mem: 512, duty: 1, env: { PI_MESOS_EXECUTOR_DUTY: null, PI_MESOS_EXECUTOR_IDLE_SECONDS: null } },
       { cpus: 1, mem: 512, duty: 0.5, env: { PI_MESOS_EXECUTOR_IDLE_SECONDS: '2' } },
     ]);
     const d = startDaemon(daemonArgs(bed, bed.cluster.masterSpec, 2 ** 28, ['--executor-duty', '0.75', '--executor-idle-seconds', '7']));

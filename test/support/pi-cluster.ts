@@ -33,8 +33,8 @@ export interface PiAgentSpec {
   mem: number;
   /** PI_MESOS_EXECUTOR_DUTY of its executor. */
   duty: number;
-  /** More environment for its executors. */
-  env?: Record<string, string>;
+  /** More environment for its executors; null leaves a variable out (as an agent that sets nothing). */
+  env?: Record<string, string | null>;
 }
 
 /** A test Mesos cluster with agents of different sizes and speeds (duty), and a state dir. */
@@ -53,7 +53,8 @@ export async function startPiTestBed(options: TestClusterOptions = {}, agentSpec
   for (const [i, a] of agentSpecs.entries()) {
     agents.push(await cluster.addAgent({
       hostname: `pi${i + 1}.cluster.lan`, cpus: a.cpus, mem: a.mem,
-      env: { PI_MESOS_EXECUTOR_DUTY: String(a.duty), PI_MESOS_EXECUTOR_IDLE_SECONDS: '0', ...(a.env ?? {}) },
+      env: Object.fromEntries(Object.entries({ PI_MESOS_EXECUTOR_DUTY: String(a.duty), PI_MESOS_EXECUTOR_IDLE_SECONDS: '0', ...(a.env ?? {}) })
+        .filter((e): e is [string, string] => e[1] !== null)),
       recoveryTimeoutMs: 20_000, subscriptionBackoffMaxMs: 200,
     }));
   }

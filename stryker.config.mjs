@@ -34,7 +34,7 @@ const MODULES = {
   mesos: {
     mutate: ['src/mesos/recordio.ts', 'src/mesos/codec.ts', 'src/mesos/credentials.ts', 'src/mesos/scheduler.ts', 'src/mesos/executor.ts'],
     spec: dist('mesos/recordio', 'mesos/codec', 'mesos/edges', 'mesos/security', 'mesos/wire-facts', 'mesos/scheduler', 'mesos/scheduler-faults',
-      'mesos/scheduler-answers', 'mesos/zookeeper', 'mesos/executor', 'mesos/executor-client'),
+      'mesos/scheduler-answers', 'mesos/scheduler-events', 'mesos/zookeeper', 'mesos/executor', 'mesos/executor-client'),
   },
   display: {
     mutate: [

@@ -76,6 +76,8 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
   };
   private active: ActiveStream | undefined;
   private connecting = false;
+  /** start() came while an attempt was still unwinding (it had just failed or been stopped). */
+  private connectAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly onLeader = (url: string | null): void => this.leaderChanged(url);
@@ -123,7 +125,10 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
     this.backoff.reset();
     this.snapshot.failedAttempts = 0;
     this.setStatus('connecting');
-    void this.connect();
+    // From a 'fatal' listener, or right after stop(), the attempt that ended is still returning:
+    // connect() would see it under way and do nothing. Go again once it has returned.
+    if (this.connecting) this.connectAgain = true;
+    else void this.connect();
   }
 
   /** Closes the stream (the master starts the framework's failover timeout) and all timers. */
@@ -323,6 +328,10 @@ export class SchedulerClient extends TypedEmitter<SchedulerClientEvents> {
       this.failAttempt(reasons.join('; '));
     } finally {
       this.connecting = false;
+      if (this.connectAgain) {
+        this.connectAgain = false;
+        void this.connect();
+      }
     }
   }
 

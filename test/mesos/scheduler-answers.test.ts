@@ -76,8 +76,95 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
         expect(c.state).to.deep.include({ status: 'failed', lastError: err.message, nextAttemptDelayMs: undefined });
         expect(c0.requests).to.equal(1);
         expect(log.has('error', /^Mesos master .* (denied access|rejected SUBSCRIBE)/)).to.equal(true);
+        // start() after 'failed' tries afresh (the operator fixed the credentials, say).
+        c0.faults.rejectWith = null;
+        const subscribed = nextEvent(c, 'subscribed');
+        c.start();
+        await subscribed;
       });
     }
+
+    it('a fatal answer from the first master ends the attempt: the next master is not asked', async () => {
+      cluster = fastCluster({ masters: 2 });
+      await cluster.start();
+      cluster.faults.rejectWith = 403;
+      const c = client(cluster.masterSpec);
+      const fatal = nextEvent<[Error]>(c, 'fatal');
+      c.start();
+      await fatal;
+      expect(cluster.requests).to.equal(1);
+    });
+
+    for (const [status, body, fatal, words] of [
+      [400, 'bad', true, 'Mesos master URL rejected SUBSCRIBE: HTTP 400 bad'],
+      [418, '', true, 'Mesos master URL rejected SUBSCRIBE: HTTP 418'],
+      [403, '', true, 'Mesos master URL denied access to this framework (no principal/secret configured) (HTTP 403)'],
+      [503, '', false, 'URL: no leading master yet (503)'],
+      [500, '', false, 'URL: HTTP 500'],
+      [302, '', false, 'URL: HTTP 302'],
+    ] as const) {
+      it(`SUBSCRIBE answered ${status}${body ? '' : ' with no body'}: ${fatal ? 'fatal' : 'retried'}, "${words}"`, async () => {
+        const m = await scripted((_req, res) => { res.writeHead(status); res.end(body); });
+        closers.push(m.close);
+        const c = client(m.url);
+        const outcome = fatal
+          ? nextEvent<[Error]>(c, 'fatal').then(([e]) => e.message)
+          : nextEvent<[number, string]>(c, 'reconnecting').then(([, r]) => r);
+        c.start();
+        expect(await outcome).to.equal(words.replace('URL', m.url));
+      });
+    }
+
+    it('follows a redirect to a host name that resolves here', async () => {
+      const leader = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      closers.push(leader.close);
+      const follower = await scripted((_req, res) => { res.writeHead(307, { Location: `//localhost:${leader.port}/api/v1/scheduler` }); res.end(); });
+      closers.push(follower.close);
+      const c = client(follower.url);
+      const retry = nextEvent<[number, string]>(c, 'reconnecting');
+      c.start();
+      const [, reason] = await retry;
+      expect(reason).to.equal(`http://localhost:${leader.port}: no leading master yet (503)`);
+      expect(leader.requests()).to.equal(1);
+    });
+
+    it('a redirect to a name that does not resolve, and no other master that leads: says what to do', async () => {
+      const other = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      closers.push(other.close);
+      const follower = await scripted((_req, res) => { res.writeHead(307, { Location: '//leader-pi.invalid:5050/api/v1/scheduler' }); res.end(); });
+      closers.push(follower.close);
+      const c = client(`${follower.url.replace('http://', '')},${other.url.replace('http://', '')}`);
+      const retry = nextEvent<[number, string]>(c, 'reconnecting');
+      c.start();
+      const [, reason] = await retry;
+      expect(reason.split('; ')[0]).to.equal(`${follower.url}: redirected to http://leader-pi.invalid:5050, which does not resolve on this machine, and no other configured master `
+        + 'answers as the leader (list every master in --master, or make the masters\' hostnames resolvable here)');
+      expect(log.has('notice', /found the leader/)).to.equal(false);
+    });
+
+    it('a leader the detector reports ends the wait at once, whatever the backoff', async () => {
+      const m = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      closers.push(m.close);
+      class Appearing extends MasterDetector {
+        readonly description = 'zk://zk1:2181/mesos';
+        leader: string | undefined;
+        candidates(): string[] { return this.leader ? [this.leader] : []; }
+      }
+      const detector = new Appearing();
+      const c = fastClient(detector, { logger: log, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+      clients.push(c);
+      const waiting = nextEvent<[number, string]>(c, 'reconnecting');
+      c.start();
+      const [delay] = await waiting;
+      expect(delay).to.be.at.least(30_000);
+      const now = nextEvent<[number, string]>(c, 'reconnecting', 5000, (_ms: number, r: string) => r === 'a leader appeared');
+      detector.leader = m.url;
+      detector.emit('leader', m.url);
+      const [soon] = await now;
+      expect(soon).to.equal(0);
+      await waitFor(() => m.requests() === 1, 5000, 'a SUBSCRIBE to the new leader');
+    });
+
 
     it('401 names the principal whose credentials were refused', async () => {
       const c0 = await started();

@@ -125,6 +125,23 @@ describe('SchedulerClient against a scripted master', function () {
     expect(log.has('debug', /^ignoring scheduler event UNKNOWN$/)).to.equal(true);
   });
 
+  it('remembers the last duplicateWindow update uuids: an older one counts as new again', async () => {
+    const c = fastClient(master.url.replace('http://', ''), { logger: log, encoding: 'json', duplicateWindow: 2 });
+    client = c;
+    const seen: string[] = [];
+    c.on('update', (s, info) => seen.push(`${s.uuid?.[0]}:${info.duplicate ? 'dup' : 'new'}`));
+    const p = nextEvent(c, 'subscribed');
+    c.start();
+    await waitFor(() => master.calls.length === 1, 5000, 'SUBSCRIBE');
+    master.send(SUBSCRIBED);
+    await p;
+    const done = nextEvent(c, 'rescind');
+    for (const n of [1, 2, 2, 3, 1]) master.send({ type: 'UPDATE', update: { status: status(Buffer.alloc(16, n)) } });
+    master.send({ type: 'RESCIND', rescind: { offer_id: { value: 'end' } } });
+    await done;
+    expect(seen).to.deep.equal(['1:new', '2:new', '2:dup', '3:new', '1:new']);
+  });
+
   it('a listener that throws is logged and the stream goes on; a SUBSCRIBED without its body is such an error', async () => {
     const c = await subscribed();
     c.on('rescind', (id) => { if (id.value === 'boom') throw new Error('a listener bug'); });

@@ -348,6 +348,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
         { type: 'HEARTBEAT' },
         { type: 'UNKNOWN' },
         { type: 'ERROR', error: { message: 'the agent is unhappy' } },
+        { type: 'ERROR', error: {} },
       ] as ExecutorEvent[]) res.write(record(e));
     });
     const c = client(endpoint);
@@ -359,14 +360,53 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
     c.on('heartbeat', () => heartbeats++);
     c.on('mesos_error', (m) => errors.push(m));
     c.start();
-    await waitFor(() => errors.length > 0, 5000, 'the ERROR event');
+    await waitFor(() => errors.length > 1, 5000, 'the ERROR events');
     expect(groups).to.deep.equal([['t1', 't2']]);
     expect(heartbeats).to.equal(1);
-    expect(errors).to.deep.equal(['the agent is unhappy']);
+    expect(errors).to.deep.equal(['the agent is unhappy', 'unspecified error']);
     expect(c.state).to.deep.include({ status: 'subscribed', unacknowledgedTasks: 3 });
     expect(log.has('error', /^a listener of the LAUNCH event threw: a listener bug$/)).to.equal(true);
     expect(log.has('error', /^the agent sent ERROR: the agent is unhappy$/)).to.equal(true);
     expect(log.has('debug', /^ignoring executor event UNKNOWN$/)).to.equal(true);
+  });
+
+  it('an UPDATE the agent refuses is kept (for the next SUBSCRIBE) and the refusal logged', async () => {
+    const endpoint = await agent((res) => {
+      if (seen.length === 1) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(record(SUBSCRIBED));
+      } else {
+        res.writeHead(500);
+        res.end('agent busy');
+      }
+    });
+    const c = client(endpoint);
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    c.update({ task_id: { value: 't1' }, state: 'TASK_RUNNING' });
+    await waitFor(() => log.lines.some((l) => l.level === 'warn'), 5000, 'the refusal');
+    expect(log.lines.find((l) => l.level === 'warn')?.msg).to.equal(
+      'UPDATE TASK_RUNNING for task t1 not delivered (agent refused UPDATE: HTTP 500 agent busy); kept for resubscription');
+    expect(c.state.unacknowledgedUpdates).to.equal(1);
+  });
+
+  it('a stream that ends before SUBSCRIBED is no lost agent: even without checkpointing it subscribes again', async () => {
+    const endpoint = await agent((res, n) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (n === 0) res.end();
+      else res.write(record(SUBSCRIBED));
+    });
+    const c = client(endpoint, { checkpoint: false });
+    let lost = 0;
+    c.on('disconnected', () => lost++);
+    let gaveUp = false;
+    c.on('give_up', () => { gaveUp = true; });
+    const subscribed = nextEvent(c, 'subscribed');
+    c.start();
+    await subscribed;
+    expect({ lost, gaveUp, subscriptions: c.state.subscriptions }).to.deep.equal({ lost: 0, gaveUp: false, subscriptions: 1 });
+    expect(seen).to.have.length(2);
   });
 
   it('stop() ends the stream for good: its close is no lost agent and brings no resubscription', async () => {

@@ -17,7 +17,7 @@ import type { ExecutorTemplate } from '../framework/executor-identity';
 import { scaleFor } from '../pi/precision';
 import { ClusterTracker, ourUse } from './cluster-view';
 import { Config, formatListen } from './config';
-import { localClusterView, localFrameworkView, piView, ProcessCpuMeter } from './display-model';
+import { localClusterView, localFrameworkView, mesosFrameworkView, piView, ProcessCpuMeter } from './display-model';
 import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fallbackBundleDirectory, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
 import { jitless } from './node-flags';
@@ -373,21 +373,10 @@ export class Daemon {
         framework: localFrameworkView(this.fw, this.local.pool.running),
       };
     }
-    const st = this.client?.state;
-    const reason = this.mesos?.idleReason() ?? 'not subscribed';
-    const since = this.mesos?.lastOfferAt ? Math.round((Date.now() - this.mesos.lastOfferAt) / 1000) : null;
     return {
       cluster: this.cluster.view(),
       pi: piView(this.fw),
-      framework: {
-        mode: 'mesos',
-        subscribed: Boolean(this.client?.subscribed),
-        master: st?.master ?? null,
-        heartbeatAgeSeconds: st?.lastHeartbeatAt ? Math.round((Date.now() - st.lastHeartbeatAt) / 1000) : null,
-        tasksRunning: this.fw.ledger.inFlightCount,
-        tasksLost: this.fw.tasksLost,
-        idleReason: reason === 'no offers' && since !== null ? `no offers for ${since}s` : reason,
-      },
+      framework: mesosFrameworkView(this.fw, this.client, this.mesos),
     };
   }
 

@@ -1,6 +1,8 @@
 import * as os from 'os';
 import { ClusterView, DisplayModel, FrameworkView } from '../display/model';
+import type { IdleReason } from '../framework/mesos-backend';
 import { PiFramework } from '../framework/pi-framework';
+import type { SchedulerConnectionState } from '../mesos/scheduler';
 
 /** The pi page of the model, from the framework alone. */
 export function piView(fw: PiFramework): DisplayModel['pi'] {
@@ -67,5 +69,29 @@ export function localFrameworkView(fw: PiFramework, running: number): FrameworkV
     // Local workers idle only between tasks (a moment), at start and stop, or while a failed range
     // backs off: only the last is worth naming.
     idleReason: fw.complete ? 'done' : running === 0 && fw.ledger.nextRetryIn() !== undefined ? 'waiting for a retry' : null,
+  };
+}
+
+/**
+ * The framework page in Mesos mode. `backend` is undefined until the Mesos backend exists (the
+ * daemon is still starting): that reads as not subscribed. Its idle reason null means working.
+ */
+export function mesosFrameworkView(
+  fw: PiFramework,
+  client: { state: SchedulerConnectionState; subscribed: boolean } | undefined,
+  backend: { idleReason(): IdleReason; lastOfferAt: number } | undefined,
+  now = Date.now(),
+): FrameworkView {
+  const st = client?.state;
+  const reason = backend ? backend.idleReason() : 'not subscribed';
+  const since = backend?.lastOfferAt ? Math.round((now - backend.lastOfferAt) / 1000) : null;
+  return {
+    mode: 'mesos',
+    subscribed: Boolean(client?.subscribed),
+    master: st?.master ?? null,
+    heartbeatAgeSeconds: st?.lastHeartbeatAt ? Math.round((now - st.lastHeartbeatAt) / 1000) : null,
+    tasksRunning: fw.ledger.inFlightCount,
+    tasksLost: fw.tasksLost,
+    idleReason: reason === 'no offers' && since !== null ? `no offers for ${since}s` : reason,
   };
 }

@@ -17,9 +17,15 @@ export interface Raster { width: number; height: number; px: Uint8Array; lcd: bo
 
 export function charGlyphRows(code: number): number[] {
   if (code < 16) return CGRAM_GLYPHS[code & 7];
+  // 0x7E is the A00 ROM's right arrow (HD44780U datasheet, character table), the cut mark; the
+  // font's '~' there would read as "uncertain digits follow".
+  if (code === 0x7e) return ROM_RIGHT_ARROW;
   const g = smallFont().glyphs.get(String.fromCharCode(code)) ?? smallFont().glyphs.get('?')!;
   return [...g.rows.map((r) => r & 0x1f), 0];
 }
+
+/** The A00 ROM glyph at 0x7E, 5x8, top row first. */
+const ROM_RIGHT_ARROW = [0x00, 0x04, 0x02, 0x1f, 0x02, 0x04, 0x00, 0x00];
 
 export function rasterize(frame: Frame): Raster {
   if (frame.kind === 'pixel') {

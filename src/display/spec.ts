@@ -184,7 +184,8 @@ export function parseDisplaySpec(text: string): DisplaySpec {
     }
     case 'ssd1306':
     case 'sh1106': {
-      const o = parseOptions(kind, rest, ['bus', 'address', 'height', 'rotate', 'contrast', 'offset', 'shift', 'refresh', 'pages']);
+      // offset is the SH1106's: its 132-column RAM is wider than the glass. An SSD1306 has none.
+      const o = parseOptions(kind, rest, ['bus', 'address', 'height', 'rotate', 'contrast', ...(kind === 'sh1106' ? ['offset'] : []), 'shift', 'refresh', 'pages']);
       const height = kind === 'sh1106'
         ? choiceOpt(kind, o, 'height', 64, [64] as const)
         : choiceOpt(kind, o, 'height', 64, [64, 32] as const);

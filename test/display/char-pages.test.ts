@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { GLYPH_TILDE } from '../../src/display/char-frame';
 import { clip, cpuFigure, memFigure } from '../../src/display/format';
+import { charGlyphRows } from '../../src/display/raster';
 import { DisplayModel, AgentView } from '../../src/display/model';
 import { renderPage } from '../../src/display/screens';
 import { PageName } from '../../src/display/spec';
@@ -102,6 +103,11 @@ describe('character pages for real clusters', () => {
         }
       }
     }
+  });
+
+  it("in pictures (png panel, web page) the cut mark is the HD44780 ROM's arrow at 0x7E, not the font's '~'", () => {
+    expect(charGlyphRows(0x7e)).to.deep.equal([0x00, 0x04, 0x02, 0x1f, 0x02, 0x04, 0x00, 0x00]);
+    expect(charGlyphRows(0x7e)).to.not.deep.equal(charGlyphRows(GLYPH_TILDE));
   });
 
   it("clipped text is marked with an arrow, never '~'", () => {

@@ -43,6 +43,9 @@ describe('display spec parsing', () => {
     ['png:/x.png,size=64x64', /size="64x64".*128x64 \| 128x32 \| 20x4 \| 16x2/],
     ['terminal:pages=pi+foo', /pages="pi\+foo".*cluster, pi, framework/],
     ['none:x=1', /unknown option "x"/],
+    // The column offset is the SH1106's (132-column RAM): an SSD1306 neither lists nor takes it.
+    ['ssd1306:offset=2', /unknown option "offset" \(="2"\); allowed keys: bus, address, height, rotate, contrast, shift, refresh, pages$/],
+    ['sh1106:offset=9', /offset="9".*an integer in 0\.\.4/],
   ];
   for (const [text, re] of bad) {
     it(`rejects ${JSON.stringify(text)} naming the option, value and what is allowed`, () => {

@@ -41,10 +41,10 @@ export const OPTIONS: OptionDef[] = [
     help: 'Where the framework ID and the checkpointed ledger live.' },
   { flag: 'display', arg: 'SPEC', def: 'terminal if stdout is a terminal, else none', env: true,
     help: 'KIND[:key=value,...]: none | terminal[:size=..,pages=..] | png:PATH[,size=..,scale=..] | '
-      + 'ssd1306[:bus=1,address=0x3c,height=64|32,rotate=0|180,contrast=0..255,shift=on|off,pages=..] | '
-      + 'sh1106[:bus=1,address=0x3c,rotate=..,contrast=..,offset=2] | '
-      + 'hd44780[:bus=1,address=0x27,cols=20|16,rows=4|2,pins=01234567,backlight=on|off]; '
-      + 'pages is a +-joined subset of cluster, pi, framework.' },
+      + 'ssd1306[:bus=1,address=0x3c,height=64|32,rotate=0|180,contrast=0..255,shift=on|off,refresh=60,pages=..] | '
+      + 'sh1106[:bus=1,address=0x3c,rotate=..,contrast=..,offset=0..4 (2),refresh=60,pages=..] | '
+      + 'hd44780[:bus=1,address=0x27,cols=20|16,rows=4|2,pins=01234567,backlight=on|off,backlight-active=high|low,refresh=60,pages=..]; '
+      + 'pages is a +-joined subset of cluster, pi, framework; refresh is 0 (off) or 10..3600 seconds.' },
   { flag: 'display-page-seconds', arg: 'SECONDS', def: '5', env: true,
     help: 'How long each page stays on a panel that cycles pages (1..3600).' },
   { flag: 'dim', arg: 'HH:MM-HH:MM', def: 'never', env: true,

@@ -268,7 +268,7 @@ export class Daemon {
         : `Set --executor-node (PI_MESOS_EXECUTOR_NODE) to the absolute path of Node.js on the agents: '${c.executorNode}' is looked up in the executor's PATH, which is the agent's --executor_environment_variables PATH or else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin.`;
     }
     const fetchHint = c.executor.kind === 'fetch'
-      ? `If the fetch failed, check that the agents reach ${command.uris![0].value} (--executor-url-host, --http) and that the task user ${c.user} (--user) can write the sandbox.`
+      ? `If the fetch failed, check that the agents reach ${command.uris![0].value} (--executor-url-host, --http). Check too that the task user ${c.user} (--user) exists on the agent and can write the sandbox.`
       : `Check that the task user ${c.user} (--user) exists on the agent and can run ${c.executor.path}.`;
     return { template: { name: 'pi-mesos executor', command, cpus: EXECUTOR_CPUS, memMb: EXECUTOR_MEM_MB }, hint, fetchHint };
   }

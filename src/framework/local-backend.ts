@@ -30,7 +30,7 @@ export class LocalBackend {
       this.logger.info(`requeued ${back} ranges that were in flight when the previous run stopped`);
       await this.fw.persist();
     }
-    this.logger.notice(`local mode: ${this.workers} worker threads, precision ${this.fw.opts.scale.digits} digits`);
+    this.logger.notice(`local mode: ${this.workers} worker thread${this.workers === 1 ? '' : 's'}, precision ${this.fw.opts.scale.digits} digits`);
     void this.fill();
   }
 

@@ -106,7 +106,7 @@ export class PiFramework extends EventEmitter {
     const state = JSON.parse(text) as FrameworkState;
     const ledger = Ledger.restore(state.ledger, opts.scale, limit, opts.now);
     opts.logger.info(
-      `resumed from checkpoint: ${ledger.acc.prefixEnd} terms finished in order, ${ledger.acc.termsComputed} in all, ${ledger.inFlightCount} tasks were in flight`,
+      `resumed from checkpoint: ${ledger.acc.prefixEnd} terms finished in order, ${ledger.acc.termsComputed} in all, ${ledger.inFlightCount === 1 ? '1 task was' : `${ledger.inFlightCount} tasks were`} in flight`,
     );
     return new PiFramework(opts, ledger, state);
   }

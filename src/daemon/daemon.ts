@@ -77,8 +77,8 @@ export class Daemon {
   private bundleFallback?: string;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
-  readonly finished: Promise<'complete' | 'stopped' | 'fatal' | 'teardown'>;
-  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal' | 'teardown') => void;
+  readonly finished: Promise<'complete' | 'stopped' | 'fatal' | 'teardown' | 'nothing to tear down'>;
+  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal' | 'teardown' | 'nothing to tear down') => void;
 
   constructor(private config: Config, private readonly logger: Logger) {
     this.display = this.makeDisplay();
@@ -125,7 +125,7 @@ export class Daemon {
     });
     if (c.teardown && !this.fw.frameworkId) {
       this.logger.notice(`--teardown: no framework ID stored in ${c.stateDir}; nothing to tear down`);
-      this.resolveFinished('teardown');
+      this.resolveFinished('nothing to tear down');
       return;
     }
     this.watchEventLoop();

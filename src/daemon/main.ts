@@ -132,7 +132,7 @@ async function main(): Promise<number> {
   const how = await daemon.finished;
   // Whatever ended the run (complete, teardown, fatal, a signal), the shutdown is the same one:
   // STOPPING=1, checkpoint, final frame, HTTP closed.
-  await stop({ complete: 'run complete', fatal: 'fatal error', teardown: 'framework torn down', stopped: 'stopped' }[how]);
+  await stop({ complete: 'run complete', fatal: 'fatal error', teardown: 'framework torn down', stopped: 'stopped', 'nothing to tear down': 'done' }[how]);
   logger.close();
   return how === 'fatal' ? 1 : 0;
 }

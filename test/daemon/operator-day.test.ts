@@ -122,6 +122,13 @@ describe("the operator's day (issue 11)", function () {
     it('is documented as a command in --help', () => {
       expect(helpText()).to.match(/--teardown\n\s+One-shot command, not a setting/);
     });
+    it('with no framework stored: says there is nothing to tear down, and not that it tore one down', () => {
+      const r = runMain(['--teardown', '--master', '127.0.0.1:1', '--http', 'off', '--display', 'none', '--state-dir', path.join(tmp, 'state-6')]);
+      expect(r.status, r.stderr).to.equal(0);
+      const out = r.stdout + r.stderr;
+      expect(out).to.match(/nothing to tear down/);
+      expect(out).to.not.match(/framework torn down/);
+    });
   });
 
   it('7: a busy HTTP port: one line naming the setting and the address, exit 69', async () => {

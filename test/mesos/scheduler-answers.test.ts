@@ -100,6 +100,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
       [418, '', true, 'Mesos master URL rejected SUBSCRIBE: HTTP 418'],
       [403, '', true, 'Mesos master URL denied access to this framework (no principal/secret configured) (HTTP 403)'],
       [503, '', false, 'URL: no leading master yet (503)'],
+      [503, 'electing\n', false, 'URL: no leading master yet (503: electing)'],
       [500, '', false, 'URL: HTTP 500'],
       [302, '', false, 'URL: HTTP 302'],
     ] as const) {
@@ -157,6 +158,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
       c.start();
       const [delay] = await waiting;
       expect(delay).to.be.at.least(30_000);
+      expect(c.state).to.deep.include({ status: 'backoff', failedAttempts: 1 }); // one attempt, then the wait
       const now = nextEvent<[number, string]>(c, 'reconnecting', 5000, (_ms: number, r: string) => r === 'a leader appeared');
       detector.leader = m.url;
       detector.emit('leader', m.url);

@@ -61,6 +61,9 @@ describe('SchedulerClient faults', function () {
       expect(client.state.master).to.equal(cluster.masters[0].url);
       expect(logger.has('notice', /named the leader http:\/\/leader-pi\.invalid:\d+, which does not resolve on this machine; found the leader among the configured masters at http:\/\/127\.0\.0\.1:\d+/)).to.equal(true);
       expect(asked, 'the redirecting master is not asked again in the search').to.equal(1);
+      // The search ends with the stream it found: no second SUBSCRIBE, no failed attempt after it.
+      expect(cluster.calls.filter((x) => x.type === 'SUBSCRIBE')).to.have.length(1);
+      expect(client.state).to.deep.include({ status: 'subscribed', failedAttempts: 0 });
     } finally {
       follower.close();
     }

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import * as http from 'http';
 import { MemoryLogger } from '../../src/common/logger';
 import { schedulerEventCodec } from '../../src/mesos/codec';
+import { MasterDetector } from '../../src/mesos/detector';
 import { encodeRecord } from '../../src/mesos/recordio';
 import { MesosCallError, MesosFrameworkError, SchedulerClient } from '../../src/mesos/scheduler';
 import type { SchedulerEvent, TaskStatus } from '../../src/mesos/types';
@@ -237,6 +238,29 @@ describe('SchedulerClient against a scripted master', function () {
     const err = await c.acknowledge({ task_id: { value: 't9' }, state: 'TASK_RUNNING', uuid: Buffer.alloc(16, 4) }).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.equal('cannot acknowledge task t9: update has no agent_id');
     expect(await c.acknowledge({ task_id: { value: 't9' }, state: 'TASK_LOST' })).to.equal(null);
+  });
+
+  it('no leader known after a lost subscription is a warning from the first attempt (only the very first start says it at info)', async () => {
+    class Switchable extends MasterDetector {
+      readonly description = 'zk://zk1:2181/mesos';
+      leader: string | undefined;
+      candidates(): string[] { return this.leader ? [this.leader] : []; }
+    }
+    const detector = new Switchable();
+    detector.leader = master.url;
+    const c = fastClient(detector, { logger: log, encoding: 'json' });
+    client = c;
+    const p = nextEvent(c, 'subscribed');
+    c.start();
+    await waitFor(() => master.calls.length === 1, 5000, 'SUBSCRIBE');
+    master.send(SUBSCRIBED);
+    await p;
+    detector.leader = undefined;
+    const retry = nextEvent<[number, string]>(c, 'reconnecting', 5000, (_ms: number, r: string) => /no leading master known yet/.test(r));
+    master.endStream();
+    await retry;
+    const said = log.lines.filter((l) => /^cannot subscribe to Mesos \(no leading master known yet/.test(l.msg));
+    expect(said[0]?.level).to.equal('warn');
   });
 
   it('start() while connecting or subscribed opens no second subscription; after stop() it subscribes afresh', async () => {

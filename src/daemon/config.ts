@@ -363,6 +363,24 @@ export function describeConfig(c: Config): string {
   return rows.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }
 
+/** What SIGHUP applies at once: the display settings and the log level. */
+const APPLIED_ON_RELOAD = new Set(['display', 'display-page-seconds', 'dim', 'display-on-stop', 'log-level']);
+
+/**
+ * The settings that differ between `old` and `next` and that only a restart applies, as
+ * "name (old → new)", in --check-config's order. SIGHUP names them so that a change does not wait
+ * unnoticed for the next start (where a bad one would then stop the service).
+ */
+export function changedUntilRestart(old: Config, next: Config): string[] {
+  const rows = (c: Config): Map<string, string> => new Map(describeConfig(c).trimEnd().split('\n').map((l) => {
+    const i = l.indexOf('=');
+    return [l.slice(0, i), l.slice(i + 1)] as [string, string];
+  }));
+  const a = rows(old);
+  const b = rows(next);
+  return [...a].filter(([k, v]) => !APPLIED_ON_RELOAD.has(k) && b.get(k) !== v).map(([k, v]) => `${k} (${v} → ${b.get(k)})`);
+}
+
 export function formatListen(a: ListenAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }

@@ -16,7 +16,7 @@ import type { EnvironmentVariable, FrameworkInfo } from '../mesos/types';
 import type { ExecutorTemplate } from '../framework/executor-identity';
 import { scaleFor } from '../pi/precision';
 import { ClusterTracker, ourUse } from './cluster-view';
-import { Config, formatListen } from './config';
+import { changedUntilRestart, Config, formatListen } from './config';
 import { localClusterView, localFrameworkView, mesosFrameworkView, piView, ProcessCpuMeter } from './display-model';
 import { BUNDLE_FILE, bundleDigest, buildExecutorBundle, fallbackBundleDirectory, fetchedExecutorCommand, installedExecutorCommand, packageVersion } from './executor-bundle';
 import { bundleUrl, daemonMetricFamilies, DaemonHttpServer } from './http-server';
@@ -405,9 +405,14 @@ export class Daemon {
    */
   async reloadDisplay(next?: Config): Promise<void> {
     const old = this.config;
+    if (next) {
+      const later = changedUntilRestart(old, next);
+      if (later.length > 0) this.logger.notice(`SIGHUP: ${later.join(', ')} changed; applied at the next start (systemctl restart pi-mesos), not now`);
+      if (next.logLevel !== old.logLevel) this.logger.notice(`SIGHUP: log level now ${next.logLevel}`);
+    }
     const changed = next !== undefined && (next.displayText !== old.displayText || next.dim !== old.dim
       || next.displayPageSeconds !== old.displayPageSeconds || next.displayOnStop !== old.displayOnStop);
-    if (next) this.config = { ...old, display: next.display, displayText: next.displayText, dim: next.dim, displayPageSeconds: next.displayPageSeconds, displayOnStop: next.displayOnStop };
+    if (next) this.config = { ...old, display: next.display, displayText: next.displayText, dim: next.dim, displayPageSeconds: next.displayPageSeconds, displayOnStop: next.displayOnStop, logLevel: next.logLevel };
     if (!changed) {
       this.logger.info('SIGHUP: reopening the display');
       await this.display.reopen().catch((e) => this.logger.error('display reopen failed', e));

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait';
 
 const exists = (f: string) => fs.access(f).then(() => true, () => false);
 
-describe('SIGHUP reloads the display settings', function () {
+describe('SIGHUP reloads the display settings (and names what waits for a restart)', function () {
   this.timeout(60_000);
   let dir: string;
   beforeEach(async () => { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pi-hup-')); });
@@ -33,10 +33,13 @@ describe('SIGHUP reloads the display settings', function () {
     });
     try {
       await waitFor(() => exists(a), 20_000, 'the first display');
-      await fs.writeFile(envFile, `PI_MESOS_DISPLAY=png:${b}\nPI_MESOS_LOG_LEVEL=debug\n`);
+      await fs.writeFile(envFile, `PI_MESOS_DISPLAY=png:${b}\nPI_MESOS_LOG_LEVEL=debug\nPI_MESOS_PRECISION=40\nPI_MESOS_FRAMEWORK_NAME=pi two\n`);
       d.child.kill('SIGHUP');
       await waitFor(() => exists(b), 20_000, 'the display after SIGHUP');
       expect(d.output()).to.match(/SIGHUP: display settings changed, now png:/);
+      // What SIGHUP does not apply is named, not dropped without a word; the log level applies now.
+      expect(d.output()).to.match(/SIGHUP: framework-name \(pi-mesos → pi two\), precision \(32 → 40\) changed; applied at the next start \(systemctl restart pi-mesos\), not now/);
+      expect(d.output()).to.match(/SIGHUP: log level now debug/);
       await fs.writeFile(envFile, 'PI_MESOS_DISPLAY=vga\n');
       d.child.kill('SIGHUP');
       await waitFor(() => /SIGHUP: .*display.*keeping the current settings/.test(d.output()), 20_000, 'the refusal');

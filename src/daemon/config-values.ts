@@ -45,8 +45,9 @@ export function parseArgv(argv: string[]): Map<string, Raw> {
       if (flag === 'secret') {
         throw new ConfigError('secret', '(hidden)', '--secret-file PATH: a secret on the command line is visible to every user in ps', '--secret');
       }
+      const near = nearestFlag(flag);
       throw new ConfigError(flag, token, 'a known option (see --help)', 'command line',
-        `unknown option --${flag}; expected one of the options listed by --help`);
+        `unknown option --${flag}; ${near ? `did you mean --${near}? ` : ''}expected one of the options listed by --help`);
     }
     let value: string;
     if (def.arg === null) {
@@ -178,4 +179,31 @@ export function parseListen(r: Raw): ListenAddress | null {
   const hp = splitHostPort(v, true);
   if (!hp) throw new ConfigError('http', r.value, `off, or ${hostPortAllowed('an address')} (0 picks a free port)`, r.source);
   return hp;
+}
+
+/** Edit distance of two short strings (for "did you mean"). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The option an unknown one most likely meant: the same words shortened (--env-file for
+ * --environment-file), or a typo (at most two edits). Undefined when none is close.
+ */
+export function nearestFlag(flag: string): string | undefined {
+  const parts = flag.split('-');
+  const flags = [...BY_FLAG.keys()];
+  const abbreviated = flags.find((f) => {
+    const fp = f.split('-');
+    return fp.length === parts.length && parts.every((p, i) => p.length > 0 && fp[i].startsWith(p));
+  });
+  if (abbreviated) return abbreviated;
+  const scored = flags.map((f) => [f, editDistance(flag, f)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1]);
+  return scored[0]?.[0];
 }

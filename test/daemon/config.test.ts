@@ -153,7 +153,9 @@ describe('daemon/config', () => {
   }
 
   it('says plainly that an option is unknown', () => {
-    expect(configError(() => load(['--mastr=local'])).message).to.equal('unknown option --mastr; expected one of the options listed by --help');
+    expect(configError(() => load(['--mastr=local'])).message).to.equal('unknown option --mastr; did you mean --master? expected one of the options listed by --help');
+    expect(configError(() => load(['--env-file', 'x'])).message).to.equal('unknown option --env-file; did you mean --environment-file? expected one of the options listed by --help');
+    expect(configError(() => load(['--colour=red'])).message).to.equal('unknown option --colour; expected one of the options listed by --help');
   });
 
   it('wraps the display module\'s error, keeping its explanation', () => {

@@ -13,10 +13,18 @@ import type { ExecutorEvent, ExecutorInfo, Offer, SchedulerMessage, TaskInfo, Ta
 import { uuidToString } from '../../src/mesos/uuid';
 import type { AgentExecutor, TestAgent } from '../support/mesos/agent';
 import { TestMesosCluster } from '../support/mesos/cluster';
+import { ScriptedEndpoint, ScriptedRequest, scriptedEndpoint } from '../support/scripted-http';
 import { nextEvent, waitFor } from '../support/mesos/wait';
 import { fastClient, fastCluster, testTask } from './helpers';
 
 const EXECUTOR_ID = 'in-process';
+
+/** Starts the client and waits until the agent has answered its SUBSCRIBE with SUBSCRIBED. */
+async function subscribedNow(c: ExecutorClient): Promise<void> {
+  const subscribed = nextEvent(c, 'subscribed');
+  c.start();
+  await subscribed;
+}
 
 /** An executor the agent starts and that never subscribes: the client here takes its place. */
 function standInExecutor(): ExecutorInfo {
@@ -150,9 +158,7 @@ describe('ExecutorClient in this process, against the test agent', function () {
   it('after an agent restart it resubscribes with every unacknowledged task and update, oldest first', async () => {
     const { agent, task, record } = await setUp();
     const c = client(agent);
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     agent.faults.dropExecutorUpdates = true; // answered 202, then lost: the client keeps them
     const first = c.update({ task_id: task.task_id, state: 'TASK_RUNNING' });
     const second = c.update({ task_id: task.task_id, state: 'TASK_FINISHED', data: Buffer.from('the partial sum') });
@@ -202,9 +208,7 @@ describe('ExecutorClient in this process, against the test agent', function () {
   it('an agent that does not come back within the recovery timeout ends in give_up', async () => {
     const { agent } = await setUp();
     const c = client(agent, { recoveryTimeoutMs: 300 });
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     const gaveUp = nextEvent<[string]>(c, 'give_up', 5000);
     await agent.crash(); // gone for good: every resubscription is refused a connection
     const [reason] = await gaveUp;
@@ -215,9 +219,7 @@ describe('ExecutorClient in this process, against the test agent', function () {
   it('without checkpointing it gives up as soon as the agent goes away', async () => {
     const { agent } = await setUp({}, false);
     const c = client(agent, { checkpoint: false });
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     const gaveUp = nextEvent<[string]>(c, 'give_up', 5000);
     await agent.restart();
     const [reason] = await gaveUp;
@@ -264,32 +266,22 @@ describe('ExecutorClient in this process, against the test agent', function () {
 // listener that throws, a refusal with a long body), from a scripted endpoint on loopback.
 describe('ExecutorClient against a scripted agent endpoint', function () {
   this.timeout(10000);
-  let server: http.Server | undefined;
+  let endpoint: ScriptedEndpoint | undefined;
   let executor: ExecutorClient | undefined;
   let log: MemoryLogger;
-  const seen: { headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
+  /** The requests the scripted agent has had, in order. */
+  const seen = (): ScriptedRequest[] => endpoint?.requests ?? [];
 
   afterEach(async () => {
     await executor?.stop();
     executor = undefined;
-    server?.closeAllConnections();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    server = undefined;
-    seen.splice(0);
+    await endpoint?.close();
+    endpoint = undefined;
   });
 
   async function agent(answer: (res: http.ServerResponse, n: number) => void): Promise<string> {
-    let n = 0;
-    server = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => {
-        seen.push({ headers: req.headers, body: Buffer.concat(parts) });
-        answer(res, n++);
-      });
-    });
-    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-    return `127.0.0.1:${(server?.address() as { port: number }).port}`;
+    endpoint = await scriptedEndpoint((res, { n }) => answer(res, n));
+    return endpoint.hostPort;
   }
 
   function client(endpoint: string, extra: Partial<ExecutorEnvironment> = {}): ExecutorClient {
@@ -323,8 +315,8 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
     await c.message(Buffer.from('c')).catch((e: Error) => refusals.push(e.message));
     await c.message(Buffer.from('d')).catch((e: Error) => refusals.push(e.message));
     expect(refusals).to.deep.equal(['agent refused MESSAGE: HTTP 403', `agent refused MESSAGE: HTTP 500 ${'x'.repeat(300)}`]);
-    expect(seen[0].headers).to.include({ authorization: 'Bearer the-token', 'content-type': 'application/json', accept: 'application/json' });
-    expect(JSON.parse(seen[0].body.toString())).to.deep.include({ type: 'MESSAGE', executor_id: { value: 'ex' }, framework_id: { value: 'fw' } });
+    expect(seen()[0].headers).to.include({ authorization: 'Bearer the-token', 'content-type': 'application/json', accept: 'application/json' });
+    expect(JSON.parse(seen()[0].body.toString())).to.deep.include({ type: 'MESSAGE', executor_id: { value: 'ex' }, framework_id: { value: 'fw' } });
   });
 
   it('a refused SUBSCRIBE is retried, its reason the status and at most 200 characters of the body', async () => {
@@ -372,7 +364,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
 
   it('an UPDATE the agent refuses is kept (for the next SUBSCRIBE) and the refusal logged', async () => {
     const endpoint = await agent((res) => {
-      if (seen.length === 1) {
+      if (seen().length === 1) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write(record(SUBSCRIBED));
       } else {
@@ -381,9 +373,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
       }
     });
     const c = client(endpoint);
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     c.update({ task_id: { value: 't1' }, state: 'TASK_RUNNING' });
     await waitFor(() => log.lines.some((l) => l.level === 'warn'), 5000, 'the refusal');
     expect(log.lines.find((l) => l.level === 'warn')?.msg).to.equal(
@@ -402,11 +392,9 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
     c.on('disconnected', () => lost++);
     let gaveUp = false;
     c.on('give_up', () => { gaveUp = true; });
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     expect({ lost, gaveUp, subscriptions: c.state.subscriptions }).to.deep.equal({ lost: 0, gaveUp: false, subscriptions: 1 });
-    expect(seen).to.have.length(2);
+    expect(seen()).to.have.length(2);
   });
 
   it('stop() ends the stream for good: its close is no lost agent and brings no resubscription', async () => {
@@ -419,9 +407,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
     const c = client(endpoint);
     let lost = 0;
     c.on('disconnected', () => lost++);
-    const subscribed = nextEvent(c, 'subscribed');
-    c.start();
-    await subscribed;
+    await subscribedNow(c);
     await c.stop();
     // The agent saw the connection go. The client destroyed it in stop() and handles its own close
     // on the next tick, before this process reads the agent side's end of the socket. A client that
@@ -431,7 +417,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
     expect(c.state.status).to.equal('stopped');
     expect(lost).to.equal(0);
     expect(log.lines.filter((l) => /lost the agent|resubscribing/.test(l.msg))).to.deep.equal([]);
-    expect(seen).to.have.length(1);
+    expect(seen()).to.have.length(1);
   });
 
   for (const [what, bytes, logged] of [
@@ -451,7 +437,7 @@ describe('ExecutorClient against a scripted agent endpoint', function () {
       expect(log.lines.some((l) => l.level === 'error' && logged.test(l.msg))).to.equal(true);
       expect(log.lines.find((l) => l.level === 'warn')?.msg).to.equal(`lost the agent: ${reason}`);
       await waitFor(() => c.state.subscriptions === 2, 5000, 'the second subscription');
-      expect(seen).to.have.length(2);
+      expect(seen()).to.have.length(2);
     });
   }
 });

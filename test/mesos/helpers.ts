@@ -1,6 +1,7 @@
 // Shared set-up for the mesos tests: a cluster with fast timers and a scheduler client on it.
 import * as path from 'path';
 import { MemoryLogger } from '../../src/common/logger';
+import { MasterDetector } from '../../src/mesos/detector';
 import { SchedulerClient, SchedulerClientOptions } from '../../src/mesos/scheduler';
 import type { ExecutorInfo, Offer, TaskInfo } from '../../src/mesos/types';
 import { TestClusterOptions, TestMesosCluster } from '../support/mesos/cluster';
@@ -48,4 +49,16 @@ export function testTask(offer: Offer, instruction: object, executor = testExecu
     executor,
     data: Buffer.from(JSON.stringify(instruction)),
   };
+}
+
+/**
+ * A master detector the test steers, as ZooKeeper would: `leader` is the one candidate (none when
+ * unset), `why` what it says when it cannot know one. Emit 'leader' to tell the client of a change.
+ */
+export class StubDetector extends MasterDetector {
+  readonly description = 'zk://zk1:2181/mesos';
+  leader: string | undefined;
+  why: string | undefined;
+  candidates(): string[] { return this.leader ? [this.leader] : []; }
+  override get problem(): string | undefined { return this.why; }
 }

@@ -3,33 +3,13 @@
 // statuses come from the test master's fault injection or, for answers no Mesos gives on demand
 // (a redirect loop, a 200 without a stream id), from a scripted endpoint on loopback.
 import { expect } from 'chai';
-import * as http from 'http';
 import { MemoryLogger } from '../../src/common/logger';
 import { MasterDetector } from '../../src/mesos/detector';
 import { MesosAuthError, MesosCallError, SchedulerClient } from '../../src/mesos/scheduler';
 import { TestMesosCluster } from '../support/mesos/cluster';
 import { nextEvent, waitFor } from '../support/mesos/wait';
-import { fastClient, fastCluster } from './helpers';
-
-/** An HTTP endpoint on `host` that answers every request with `answer`; counts the requests. */
-async function scripted(answer: (req: http.IncomingMessage, res: http.ServerResponse, port: number) => void, host = '127.0.0.1'):
-  Promise<{ url: string; port: number; requests: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  let port = 0;
-  const server = http.createServer((req, res) => {
-    count++;
-    req.resume();
-    req.on('end', () => answer(req, res, port));
-  });
-  await new Promise<void>((r) => server.listen(0, host, r));
-  port = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    requests: () => count,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}
+import { scriptedEndpoint } from '../support/scripted-http';
+import { fastClient, fastCluster, StubDetector } from './helpers';
 
 describe('SchedulerClient: the answers a master gives, and what the client makes of them', function () {
   this.timeout(15000);
@@ -46,7 +26,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
     cluster = undefined;
   });
 
-  function client(master: string, options: Parameters<typeof fastClient>[1] = {}): SchedulerClient {
+  function client(master: string | MasterDetector, options: Parameters<typeof fastClient>[1] = {}): SchedulerClient {
     const c = fastClient(master, { logger: log, ...options });
     clients.push(c);
     return c;
@@ -105,7 +85,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
       [302, '', false, 'URL: HTTP 302'],
     ] as const) {
       it(`SUBSCRIBE answered ${status}${body ? '' : ' with no body'}: ${fatal ? 'fatal' : 'retried'}, "${words}"`, async () => {
-        const m = await scripted((_req, res) => { res.writeHead(status); res.end(body); });
+        const m = await scriptedEndpoint((res) => { res.writeHead(status); res.end(body); });
         closers.push(m.close);
         const c = client(m.url);
         const outcome = fatal
@@ -117,24 +97,24 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
     }
 
     it('follows a redirect to a host name that resolves here', async () => {
-      const leader = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      const leader = await scriptedEndpoint((res) => { res.writeHead(503); res.end(); });
       closers.push(leader.close);
-      const follower = await scripted((_req, res) => { res.writeHead(307, { Location: `//localhost:${leader.port}/api/v1/scheduler` }); res.end(); });
+      const follower = await scriptedEndpoint((res) => { res.writeHead(307, { Location: `//localhost:${leader.port}/api/v1/scheduler` }); res.end(); });
       closers.push(follower.close);
       const c = client(follower.url);
       const retry = nextEvent<[number, string]>(c, 'reconnecting');
       c.start();
       const [, reason] = await retry;
       expect(reason).to.equal(`http://localhost:${leader.port}: no leading master yet (503)`);
-      expect(leader.requests()).to.equal(1);
+      expect(leader.requests.length).to.equal(1);
     });
 
     it('a redirect to a name that does not resolve, and no other master that leads: says what to do', async () => {
-      const other = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      const other = await scriptedEndpoint((res) => { res.writeHead(503); res.end(); });
       closers.push(other.close);
-      const follower = await scripted((_req, res) => { res.writeHead(307, { Location: '//leader-pi.invalid:5050/api/v1/scheduler' }); res.end(); });
+      const follower = await scriptedEndpoint((res) => { res.writeHead(307, { Location: '//leader-pi.invalid:5050/api/v1/scheduler' }); res.end(); });
       closers.push(follower.close);
-      const c = client(`${follower.url.replace('http://', '')},${other.url.replace('http://', '')}`);
+      const c = client(`${follower.hostPort},${other.hostPort}`);
       const retry = nextEvent<[number, string]>(c, 'reconnecting');
       c.start();
       const [, reason] = await retry;
@@ -144,16 +124,10 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
     });
 
     it('a leader the detector reports ends the wait at once, whatever the backoff', async () => {
-      const m = await scripted((_req, res) => { res.writeHead(503); res.end(); });
+      const m = await scriptedEndpoint((res) => { res.writeHead(503); res.end(); });
       closers.push(m.close);
-      class Appearing extends MasterDetector {
-        readonly description = 'zk://zk1:2181/mesos';
-        leader: string | undefined;
-        candidates(): string[] { return this.leader ? [this.leader] : []; }
-      }
-      const detector = new Appearing();
-      const c = fastClient(detector, { logger: log, backoff: { initialMs: 60_000, maxMs: 60_000 } });
-      clients.push(c);
+      const detector = new StubDetector();
+      const c = client(detector, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
       const waiting = nextEvent<[number, string]>(c, 'reconnecting');
       c.start();
       const [delay] = await waiting;
@@ -164,7 +138,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
       detector.emit('leader', m.url);
       const [soon] = await now;
       expect(soon).to.equal(0);
-      await waitFor(() => m.requests() === 1, 5000, 'a SUBSCRIBE to the new leader');
+      await waitFor(() => m.requests.length === 1, 5000, 'a SUBSCRIBE to the new leader');
     });
 
 
@@ -218,15 +192,8 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
 
     it('while the detector knows why no leader can be found, that is the reason, kept quiet at debug', async () => {
       // A detector with no candidates: first without a reason (ZooKeeper not heard from yet), then with one.
-      class Silent extends MasterDetector {
-        readonly description = 'zk://zk1:2181/mesos';
-        why: string | undefined;
-        candidates(): string[] { return []; }
-        override get problem(): string | undefined { return this.why; }
-      }
-      const detector = new Silent();
-      const c = fastClient(detector, { logger: log });
-      clients.push(c);
+      const detector = new StubDetector();
+      const c = client(detector);
       const reasons: string[] = [];
       c.on('reconnecting', (_ms, reason) => reasons.push(reason));
       c.start();
@@ -246,19 +213,19 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
 
     it('follows at most maxRedirects redirects, then says where the last one pointed', async () => {
       // A master that names itself as the leader: no Mesos does it, a broken proxy might.
-      const loop = await scripted((_req, res, port) => { res.writeHead(307, { Location: `//127.0.0.1:${port}/api/v1/scheduler` }); res.end(); });
+      const loop = await scriptedEndpoint((res, { port }) => { res.writeHead(307, { Location: `//127.0.0.1:${port}/api/v1/scheduler` }); res.end(); });
       closers.push(loop.close);
       const c = client(loop.url, { maxRedirects: 2 });
       const retry = nextEvent<[number, string]>(c, 'reconnecting');
       c.start();
       const [, reason] = await retry;
       expect(reason).to.equal(`${loop.url}: too many redirects (last to ${loop.url})`);
-      expect(loop.requests()).to.equal(3); // the first SUBSCRIBE and two redirects followed
+      expect(loop.requests.length).to.equal(3); // the first SUBSCRIBE and two redirects followed
       expect(log.lines.filter((l) => l.level === 'info' && l.msg === `Mesos master ${loop.url} is not the leader; redirected to ${loop.url}`)).to.have.length(2);
     });
 
     it('a 307 without a Location is retried, and says so', async () => {
-      const bare = await scripted((_req, res) => { res.writeHead(307); res.end(); });
+      const bare = await scriptedEndpoint((res) => { res.writeHead(307); res.end(); });
       closers.push(bare.close);
       const c = client(bare.url);
       const retry = nextEvent<[number, string]>(c, 'reconnecting');
@@ -268,10 +235,10 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
     });
 
     it('follows a redirect to an IPv6 literal without a name lookup', async function () {
-      const leader = await scripted((_req, res) => { res.writeHead(503); res.end('no leader elected yet'); }, '::1').catch(() => undefined);
+      const leader = await scriptedEndpoint((res) => { res.writeHead(503); res.end('no leader elected yet'); }, '::1').catch(() => undefined);
       if (!leader) this.skip(); // no IPv6 loopback on this machine
       closers.push(leader!.close);
-      const follower = await scripted((_req, res) => { res.writeHead(307, { Location: `//[::1]:${leader!.port}/api/v1/scheduler` }); res.end(); });
+      const follower = await scriptedEndpoint((res) => { res.writeHead(307, { Location: `//[::1]:${leader!.port}/api/v1/scheduler` }); res.end(); });
       closers.push(follower.close);
       const c = client(follower.url);
       const retry = nextEvent<[number, string]>(c, 'reconnecting');
@@ -279,12 +246,12 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
       const [, reason] = await retry;
       // Straight to ::1, not through the search among the configured masters for a name that does not resolve.
       expect(reason).to.equal(`http://[::1]:${leader!.port}: no leading master yet (503: no leader elected yet)`);
-      expect(leader!.requests()).to.equal(1);
+      expect(leader!.requests.length).to.equal(1);
       expect(log.has('info', new RegExp(`^Mesos master ${follower.url} is not the leader; redirected to http://\\[::1\\]:${leader!.port}$`))).to.equal(true);
     });
 
     it('a 200 without a Mesos-Stream-Id is no subscription: retried, and no stream is lost', async () => {
-      const odd = await scripted((_req, res) => { res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }); res.end(); });
+      const odd = await scriptedEndpoint((res) => { res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }); res.end(); });
       closers.push(odd.close);
       const c = client(odd.url);
       let disconnects = 0;
@@ -297,7 +264,7 @@ describe('SchedulerClient: the answers a master gives, and what the client makes
     });
 
     it('a stream that ends before SUBSCRIBED is a failed attempt, not a lost subscription', async () => {
-      const early = await scripted((_req, res) => {
+      const early = await scriptedEndpoint((res) => {
         res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Mesos-Stream-Id': 'abc' });
         res.end();
       });

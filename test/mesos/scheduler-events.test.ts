@@ -10,7 +10,8 @@ import { encodeRecord } from '../../src/mesos/recordio';
 import { MesosCallError, MesosFrameworkError, SchedulerClient } from '../../src/mesos/scheduler';
 import type { SchedulerEvent, TaskStatus } from '../../src/mesos/types';
 import { nextEvent, waitFor } from '../support/mesos/wait';
-import { fastClient } from './helpers';
+import { scriptedEndpoint, ScriptedEndpoint } from '../support/scripted-http';
+import { fastClient, StubDetector } from './helpers';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -19,26 +20,22 @@ class ScriptedMaster {
   readonly calls: Json[] = [];
   answer: (call: Json, res: http.ServerResponse) => void = (_c, res) => { res.writeHead(202); res.end(); };
   private stream?: http.ServerResponse;
-  private server?: http.Server;
-  url = '';
+  private endpoint?: ScriptedEndpoint;
+
+  get url(): string { return this.endpoint?.url ?? ''; }
+  get hostPort(): string { return this.endpoint?.hostPort ?? ''; }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => {
-        const call = JSON.parse(Buffer.concat(parts).toString('utf8')) as Json;
-        this.calls.push(call);
-        if (call.type === 'SUBSCRIBE') {
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Mesos-Stream-Id': 'stream-1' });
-          this.stream = res;
-          return;
-        }
-        this.answer(call, res);
-      });
+    this.endpoint = await scriptedEndpoint((res, { body }) => {
+      const call = JSON.parse(body.toString('utf8')) as Json;
+      this.calls.push(call);
+      if (call.type === 'SUBSCRIBE') {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Mesos-Stream-Id': 'stream-1' });
+        this.stream = res;
+        return;
+      }
+      this.answer(call, res);
     });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server?.address() as { port: number }).port}`;
   }
 
   send(...events: SchedulerEvent[]): void {
@@ -55,8 +52,7 @@ class ScriptedMaster {
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.endpoint?.close();
   }
 }
 
@@ -80,9 +76,14 @@ describe('SchedulerClient against a scripted master', function () {
     await master.stop();
   });
 
-  async function subscribed(): Promise<SchedulerClient> {
-    const c = fastClient(master.url.replace('http://', ''), { logger: log, encoding: 'json' });
-    client = c;
+  function newClient(where: string | MasterDetector = master.hostPort, options: Parameters<typeof fastClient>[1] = {}): SchedulerClient {
+    client = fastClient(where, { logger: log, encoding: 'json', ...options });
+    return client;
+  }
+
+  /** A client subscribed to the scripted master (through `where`, the master itself by default). */
+  async function subscribed(where?: string | MasterDetector, options: Parameters<typeof fastClient>[1] = {}): Promise<SchedulerClient> {
+    const c = newClient(where, options);
     const p = nextEvent(c, 'subscribed');
     c.start();
     await waitFor(() => master.calls.length === 1, 5000, 'SUBSCRIBE');
@@ -92,8 +93,7 @@ describe('SchedulerClient against a scripted master', function () {
   }
 
   it('passes on inverse offers, rescinds and operation status; ignores what comes before SUBSCRIBED and what it does not know', async () => {
-    const c = fastClient(master.url.replace('http://', ''), { logger: log, encoding: 'json' });
-    client = c;
+    const c = newClient();
     const got: string[] = [];
     c.on('inverse_offers', (o) => got.push(`inverse_offers ${o.map((x) => x.id.value).join(',')}`));
     c.on('rescind', (id) => got.push(`rescind ${id.value}`));
@@ -127,15 +127,9 @@ describe('SchedulerClient against a scripted master', function () {
   });
 
   it('remembers the last duplicateWindow update uuids: an older one counts as new again', async () => {
-    const c = fastClient(master.url.replace('http://', ''), { logger: log, encoding: 'json', duplicateWindow: 2 });
-    client = c;
+    const c = await subscribed(undefined, { duplicateWindow: 2 });
     const seen: string[] = [];
     c.on('update', (s, info) => seen.push(`${s.uuid?.[0]}:${info.duplicate ? 'dup' : 'new'}`));
-    const p = nextEvent(c, 'subscribed');
-    c.start();
-    await waitFor(() => master.calls.length === 1, 5000, 'SUBSCRIBE');
-    master.send(SUBSCRIBED);
-    await p;
     const done = nextEvent(c, 'rescind');
     for (const n of [1, 2, 2, 3, 1]) master.send({ type: 'UPDATE', update: { status: status(Buffer.alloc(16, n)) } });
     master.send({ type: 'RESCIND', rescind: { offer_id: { value: 'end' } } });
@@ -241,20 +235,9 @@ describe('SchedulerClient against a scripted master', function () {
   });
 
   it('no leader known after a lost subscription is a warning from the first attempt (only the very first start says it at info)', async () => {
-    class Switchable extends MasterDetector {
-      readonly description = 'zk://zk1:2181/mesos';
-      leader: string | undefined;
-      candidates(): string[] { return this.leader ? [this.leader] : []; }
-    }
-    const detector = new Switchable();
+    const detector = new StubDetector();
     detector.leader = master.url;
-    const c = fastClient(detector, { logger: log, encoding: 'json' });
-    client = c;
-    const p = nextEvent(c, 'subscribed');
-    c.start();
-    await waitFor(() => master.calls.length === 1, 5000, 'SUBSCRIBE');
-    master.send(SUBSCRIBED);
-    await p;
+    const c = await subscribed(detector);
     detector.leader = undefined;
     const retry = nextEvent<[number, string]>(c, 'reconnecting', 5000, (_ms: number, r: string) => /no leading master known yet/.test(r));
     master.endStream();

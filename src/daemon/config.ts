@@ -329,6 +329,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostInfo?: Pa
 
 /** The effective configuration as KEY=value lines for --check-config (the secret is never shown). */
 export function describeConfig(c: Config): string {
+  return configRows(c).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** The effective settings as (option name, value shown) pairs, in --check-config's order. */
+function configRows(c: Config): [string, string][] {
   const master = c.master.kind === 'local' ? `local[${c.master.workers}]`
     : c.master.kind === 'zk' ? c.master.url : c.master.masters.join(',');
   const rows: [string, string][] = [
@@ -360,7 +365,7 @@ export function describeConfig(c: Config): string {
     ['wire-format', c.wireFormat],
     ['teardown', String(c.teardown)],
   ];
-  return rows.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return rows;
 }
 
 /** What SIGHUP applies at once: the display settings and the log level. */
@@ -372,13 +377,8 @@ const APPLIED_ON_RELOAD = new Set(['display', 'display-page-seconds', 'dim', 'di
  * unnoticed for the next start (where a bad one would then stop the service).
  */
 export function changedUntilRestart(old: Config, next: Config): string[] {
-  const rows = (c: Config): Map<string, string> => new Map(describeConfig(c).trimEnd().split('\n').map((l) => {
-    const i = l.indexOf('=');
-    return [l.slice(0, i), l.slice(i + 1)] as [string, string];
-  }));
-  const a = rows(old);
-  const b = rows(next);
-  return [...a].filter(([k, v]) => !APPLIED_ON_RELOAD.has(k) && b.get(k) !== v).map(([k, v]) => `${k} (${v} → ${b.get(k)})`);
+  const b = new Map(configRows(next));
+  return configRows(old).filter(([k, v]) => !APPLIED_ON_RELOAD.has(k) && b.get(k) !== v).map(([k, v]) => `${k} (${v} → ${b.get(k)})`);
 }
 
 export function formatListen(a: ListenAddress): string {

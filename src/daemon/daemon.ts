@@ -50,6 +50,9 @@ export const TASK_MEM_MB = 32;
 export const EXECUTOR_CPUS = 0.05;
 export const EXECUTOR_MEM_MB = 96;
 
+/** How a run ended: its work complete, stopped by a signal, failed for good, or a --teardown done. */
+export type RunEnd = 'complete' | 'stopped' | 'fatal' | 'teardown' | 'nothing to tear down';
+
 /**
  * Wires the framework, its backend, the display, sd_notify and the HTTP endpoints, and owns their
  * lifecycle: start, stop (SIGTERM) and display reload (SIGHUP). Protocol and pixel details live
@@ -77,8 +80,8 @@ export class Daemon {
   private bundleFallback?: string;
   private ready = false;
   /** Resolves when the run is complete (max terms reached), stopped, or failed for good. */
-  readonly finished: Promise<'complete' | 'stopped' | 'fatal' | 'teardown' | 'nothing to tear down'>;
-  private resolveFinished!: (how: 'complete' | 'stopped' | 'fatal' | 'teardown' | 'nothing to tear down') => void;
+  readonly finished: Promise<RunEnd>;
+  private resolveFinished!: (how: RunEnd) => void;
 
   constructor(private config: Config, private readonly logger: Logger) {
     this.display = this.makeDisplay();

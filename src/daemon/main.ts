@@ -3,7 +3,7 @@
 import { takeEarlySignal } from './early-signals';
 import { packageVersion } from './executor-bundle';
 import { Config, ConfigError, describeConfig, environmentFor, EX_CONFIG, helpText, loadConfig, wantsHelp, wantsVersion } from './config';
-import { Daemon, StartupError } from './daemon';
+import { Daemon, RunEnd, StartupError } from './daemon';
 import { preflight } from './preflight';
 import { StateLockError } from './state-lock';
 import { DaemonLogger, writeFatal } from '../common/log';
@@ -132,7 +132,8 @@ async function main(): Promise<number> {
   const how = await daemon.finished;
   // Whatever ended the run (complete, teardown, fatal, a signal), the shutdown is the same one:
   // STOPPING=1, checkpoint, final frame, HTTP closed.
-  await stop({ complete: 'run complete', fatal: 'fatal error', teardown: 'framework torn down', stopped: 'stopped', 'nothing to tear down': 'done' }[how]);
+  const said: Record<RunEnd, string> = { complete: 'run complete', fatal: 'fatal error', teardown: 'framework torn down', stopped: 'stopped', 'nothing to tear down': 'done' };
+  await stop(said[how]);
   logger.close();
   return how === 'fatal' ? 1 : 0;
 }

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import * as http from 'http';
 import { MemoryLogger } from '../../src/common/logger';
 import { Backoff } from '../../src/mesos/backoff';
 import { MesosAuthError, MesosFrameworkError, SchedulerClient } from '../../src/mesos/scheduler';
 import { redirectTarget } from '../../src/mesos/transport';
 import type { Offer, TaskStatus } from '../../src/mesos/types';
 import { TestMesosCluster } from '../support/mesos/cluster';
+import { scriptedEndpoint } from '../support/scripted-http';
 import { nextEvent, waitFor } from '../support/mesos/wait';
 import { fastClient, fastCluster, testTask } from './helpers';
 
@@ -46,26 +46,22 @@ describe('SchedulerClient faults', function () {
     cluster = fastCluster({ masters: 1 });
     await cluster.start();
     // A non-leading master as Mesos answers: Location is the leader's MasterInfo.hostname.
-    let asked = 0;
-    const follower = http.createServer((req, res) => {
-      asked++;
-      req.resume();
-      req.on('end', () => { res.writeHead(307, { Location: `//leader-pi.invalid:${cluster.masters[0].port}/api/v1/scheduler` }); res.end(); });
+    const follower = await scriptedEndpoint((res) => {
+      res.writeHead(307, { Location: `//leader-pi.invalid:${cluster.masters[0].port}/api/v1/scheduler` });
+      res.end();
     });
-    await new Promise<void>((r) => follower.listen(0, '127.0.0.1', r));
     try {
-      const port = (follower.address() as { port: number }).port;
       const logger = new MemoryLogger();
-      const client = track(fastClient(`127.0.0.1:${port},${cluster.masters[0].address}`, { logger }));
+      const client = track(fastClient(`${follower.hostPort},${cluster.masters[0].address}`, { logger }));
       await subscribed(client);
       expect(client.state.master).to.equal(cluster.masters[0].url);
       expect(logger.has('notice', /named the leader http:\/\/leader-pi\.invalid:\d+, which does not resolve on this machine; found the leader among the configured masters at http:\/\/127\.0\.0\.1:\d+/)).to.equal(true);
-      expect(asked, 'the redirecting master is not asked again in the search').to.equal(1);
+      expect(follower.requests.length, 'the redirecting master is not asked again in the search').to.equal(1);
       // The search ends with the stream it found: no second SUBSCRIBE, no failed attempt after it.
       expect(cluster.calls.filter((x) => x.type === 'SUBSCRIBE')).to.have.length(1);
       expect(client.state).to.deep.include({ status: 'subscribed', failedAttempts: 0 });
     } finally {
-      follower.close();
+      await follower.close();
     }
   });
 
